@@ -1,0 +1,254 @@
+package frame
+
+import (
+	"crypto/rand"
+	"io"
+	"net"
+)
+
+// DefaultWriteBufferSize is the size of a Writer's buffer when its config
+// leaves it at zero.
+const DefaultWriteBufferSize = 16 << 10
+
+// keyBatch is how many bytes of masking keys a client Writer draws from its
+// random source at a time: 64 keys per read, not one read per frame.
+const keyBatch = 256
+
+// WriterConfig configures a Writer. The zero value writes every message as
+// one frame through a 16 KiB buffer, with no extension and crypto/rand keys.
+type WriterConfig struct {
+	// FragmentSize, if positive, splits data messages longer than it into
+	// frames of at most FragmentSize payload bytes (RFC 6455 §5.4). Zero
+	// sends every message as a single frame.
+	FragmentSize int
+
+	// BufferSize is the size of the buffer frames are gathered in before
+	// they are written; zero means DefaultWriteBufferSize. Frames that fit
+	// wait there until Flush; a larger unmasked payload goes straight to the
+	// connection with its header in one vectored write.
+	BufferSize int
+
+	// Extension is the negotiated extension, if any; WriteMessage passes
+	// data messages through it.
+	Extension Extension
+
+	// Rand is the source of masking keys in the client role; nil means
+	// crypto/rand (RFC 6455 §5.3 asks for unpredictable keys). Tests set it
+	// to reproduce the RFC's examples.
+	Rand io.Reader
+}
+
+// Writer writes messages and control frames as frames for role: in the
+// client role it masks each frame with a fresh key, into its own buffer so
+// the caller's bytes are never modified. Frames are gathered in a buffer and
+// reach the underlying writer when the buffer fills or on Flush, so a batch
+// of messages costs one write. A Writer is not safe for concurrent use; it
+// never starts a goroutine.
+type Writer struct {
+	w        io.Writer
+	role     Role
+	fragment int
+	ext      Extension
+	rand     io.Reader
+
+	buf    []byte // pending frames, cap fixed at BufferSize
+	extBuf []byte // scratch for the extension's output
+	vec    net.Buffers
+	vecArr [2][]byte
+
+	keys    [keyBatch]byte
+	keysPos int
+}
+
+// NewWriter returns a Writer of frames to w, sent by role.
+func NewWriter(w io.Writer, role Role, cfg WriterConfig) *Writer {
+	size := cfg.BufferSize
+	if size <= 0 {
+		size = DefaultWriteBufferSize
+	}
+	if size < 2*MaxHeaderSize+MaxControlPayload {
+		size = 2*MaxHeaderSize + MaxControlPayload
+	}
+	src := cfg.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	return &Writer{
+		w:        w,
+		role:     role,
+		fragment: cfg.FragmentSize,
+		ext:      cfg.Extension,
+		rand:     src,
+		buf:      make([]byte, 0, size),
+		keysPos:  keyBatch,
+	}
+}
+
+// Reset makes wr write to w, dropping anything not yet flushed.
+func (wr *Writer) Reset(w io.Writer) {
+	wr.w = w
+	wr.buf = wr.buf[:0]
+}
+
+// Buffered returns how many bytes are waiting for Flush.
+func (wr *Writer) Buffered() int { return len(wr.buf) }
+
+// WriteMessage writes a whole data message (OpText or OpBinary), passing it
+// through the extension if there is one, and fragmenting it if the config
+// asks. It does not check that text is UTF-8: that is the sender's promise.
+// payload is not modified or retained. The frames may wait in the buffer
+// until Flush.
+func (wr *Writer) WriteMessage(op Opcode, payload []byte) error {
+	return wr.writeMessage(op, payload, true)
+}
+
+// WriteMessageUnencoded is WriteMessage without the extension: the message
+// is sent as it is even when, say, compression was negotiated. Use it for
+// data that is already compressed.
+func (wr *Writer) WriteMessageUnencoded(op Opcode, payload []byte) error {
+	return wr.writeMessage(op, payload, false)
+}
+
+func (wr *Writer) writeMessage(op Opcode, payload []byte, useExt bool) error {
+	if op != OpText && op != OpBinary {
+		return ErrInvalidOpcode
+	}
+	var rsv uint8
+	if useExt && wr.ext != nil {
+		out, bits, err := wr.ext.EncodeMessage(wr.extBuf[:0], payload, op)
+		if err != nil {
+			return err
+		}
+		if bits != 0 {
+			wr.extBuf, payload, rsv = out, out, bits
+		}
+	}
+	if wr.fragment <= 0 || len(payload) <= wr.fragment {
+		return wr.writeFrame(true, rsv, op, payload)
+	}
+	for first := true; ; first = false {
+		n := min(len(payload), wr.fragment)
+		fin := n == len(payload)
+		frameOp := OpContinuation
+		var bits uint8
+		if first {
+			frameOp, bits = op, rsv
+		}
+		if err := wr.writeFrame(fin, bits, frameOp, payload[:n]); err != nil {
+			return err
+		}
+		payload = payload[n:]
+		if fin {
+			return nil
+		}
+	}
+}
+
+// WriteFrame writes one frame with no extension applied, for callers doing
+// their own fragmentation: op is OpText or OpBinary for the first frame,
+// OpContinuation after it, and fin marks the last. The Writer does not track
+// fragmentation state; a wrong sequence is the caller's protocol error.
+func (wr *Writer) WriteFrame(fin bool, op Opcode, payload []byte) error {
+	if op.IsControl() || op.IsReserved() {
+		return ErrInvalidOpcode
+	}
+	return wr.writeFrame(fin, 0, op, payload)
+}
+
+// WriteControl writes a ping, pong or close frame with payload (at most 125
+// bytes; a close payload should come from AppendClosePayload).
+func (wr *Writer) WriteControl(op Opcode, payload []byte) error {
+	if !op.IsControl() || op.IsReserved() {
+		return ErrInvalidOpcode
+	}
+	if len(payload) > MaxControlPayload {
+		return ErrControlTooLong
+	}
+	return wr.writeFrame(true, 0, op, payload)
+}
+
+// WriteClose writes a close frame with code and reason (RFC 6455 §5.5.1).
+// StatusNoStatusRcvd writes a close frame with no body.
+func (wr *Writer) WriteClose(code StatusCode, reason string) error {
+	var arr [MaxControlPayload]byte
+	p, err := AppendClosePayload(arr[:0], code, reason)
+	if err != nil {
+		return err
+	}
+	return wr.writeFrame(true, 0, OpClose, p)
+}
+
+// Flush writes the buffered frames to the underlying writer.
+func (wr *Writer) Flush() error {
+	if len(wr.buf) == 0 {
+		return nil
+	}
+	_, err := wr.w.Write(wr.buf)
+	wr.buf = wr.buf[:0]
+	return err
+}
+
+func (wr *Writer) writeFrame(fin bool, rsv uint8, op Opcode, payload []byte) error {
+	h := Header{Fin: fin, Rsv: rsv, Opcode: op, Length: int64(len(payload))}
+	switch wr.role {
+	case Client:
+		h.Masked = true
+		if err := wr.nextKey(&h.Mask); err != nil {
+			return err
+		}
+	case Server:
+	default:
+		return ErrInvalidRole
+	}
+	if cap(wr.buf)-len(wr.buf) < h.Size() {
+		if err := wr.Flush(); err != nil {
+			return err
+		}
+	}
+	wr.buf = AppendHeader(wr.buf, h)
+	if len(payload) <= cap(wr.buf)-len(wr.buf) {
+		start := len(wr.buf)
+		wr.buf = append(wr.buf, payload...)
+		if h.Masked {
+			Mask(h.Mask, 0, wr.buf[start:])
+		}
+		return nil
+	}
+	if !h.Masked {
+		// Header and payload in one vectored write: no copy of the payload.
+		wr.vec = append(wr.vecArr[:0], wr.buf, payload)
+		_, err := wr.vec.WriteTo(wr.w)
+		wr.vecArr = [2][]byte{}
+		wr.buf = wr.buf[:0]
+		return err
+	}
+	// Masked and larger than the buffer: mask through the buffer in chunks.
+	pos := 0
+	for len(payload) > 0 {
+		start := len(wr.buf)
+		n := min(len(payload), cap(wr.buf)-start)
+		wr.buf = wr.buf[:start+n]
+		pos = maskCopy(wr.buf[start:], payload[:n], h.Mask, pos)
+		payload = payload[n:]
+		if len(wr.buf) == cap(wr.buf) {
+			if err := wr.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nextKey takes the next masking key from the batch, refilling it from the
+// random source when it runs out.
+func (wr *Writer) nextKey(k *[4]byte) error {
+	if wr.keysPos+4 > len(wr.keys) {
+		if _, err := io.ReadFull(wr.rand, wr.keys[:]); err != nil {
+			return err
+		}
+		wr.keysPos = 0
+	}
+	copy(k[:], wr.keys[wr.keysPos:])
+	wr.keysPos += 4
+	return nil
+}
