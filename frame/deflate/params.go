@@ -17,3 +17,22 @@ type Params struct {
 	// 8..15; 0 means 15 (RFC 7692 §7.1.2.2).
 	ClientMaxWindowBits int
 }
+
+// windowBits returns the effective window bits of a parameter (0 means 15).
+func windowBits(b int) int {
+	if b == 0 {
+		return 15
+	}
+	return b
+}
+
+// Validate reports whether p is something the codec can obey: window bits
+// 0 (meaning 15) or 8..15. It returns nil or ErrInvalidParams.
+func (p Params) Validate() error {
+	for _, b := range [2]int{p.ServerMaxWindowBits, p.ClientMaxWindowBits} {
+		if b != 0 && (b < 8 || b > 15) {
+			return ErrInvalidParams
+		}
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package deflate
+
+import (
+	"bytes"
+	"compress/flate"
+	"sync"
+
+	"github.com/wsactor/ws/frame"
+)
+
+// syncTail is what a sync flush ends with: an empty stored block's LEN and
+// NLEN (RFC 7692 §7.2.1 removes it, §7.2.2 puts it back).
+var syncTail = []byte{0x00, 0x00, 0xff, 0xff}
+
+// encoder is our compressor side.
+type encoder struct {
+	mu        sync.Mutex
+	level     int
+	threshold int
+	maxLen    int  // longer messages go uncompressed; -1: no limit (15-bit window)
+	takeover  bool // keep fw across messages
+	closed    bool
+	fw        *flate.Writer // with takeover: the connection's compressor, nil until first use
+	sink      *sink         // fw's destination; separate so a pooled writer pins only it
+}
+
+// sink is an io.Writer appending to a slice.
+type sink struct{ b []byte }
+
+func (s *sink) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+func (c *encoder) encode(dst, payload []byte) ([]byte, uint8, error) {
+	if len(payload) < c.threshold || (c.maxLen >= 0 && len(payload) > c.maxLen) {
+		return dst, 0, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return dst, 0, ErrClosed
+	}
+	fw := c.fw
+	if fw == nil {
+		var err error
+		if fw, err = getWriter(c.level, c.sink); err != nil {
+			return dst, 0, err
+		}
+		if c.takeover {
+			c.fw = fw
+		} else {
+			defer putWriter(c.level, fw)
+		}
+	}
+	c.sink.b = dst
+	_, err := fw.Write(payload)
+	if err == nil {
+		err = fw.Flush()
+	}
+	out := c.sink.b
+	c.sink.b = nil // never pin the caller's buffer
+	if err == nil && !bytes.HasSuffix(out[len(dst):], syncTail) {
+		err = errNoSyncTail
+	}
+	if err != nil {
+		if c.takeover {
+			// The context is unknown now: drop it. The next message starts
+			// a fresh compressor, which is legal under takeover too.
+			c.fw = nil
+		}
+		return dst, 0, err
+	}
+	out = out[:len(out)-len(syncTail)]
+	if !c.takeover && len(out)-len(dst) >= len(payload) {
+		// Not worth it: send it as it is. Only without takeover, since with
+		// it the data is already in our window and the peer's must match.
+		return dst, 0, nil
+	}
+	return out, frame.Rsv1, nil
+}
+
+// close gives a kept compressor back to the pool.
+func (c *encoder) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.fw != nil {
+		putWriter(c.level, c.fw)
+		c.fw = nil
+	}
+}

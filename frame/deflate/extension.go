@@ -1,0 +1,186 @@
+package deflate
+
+import (
+	"compress/flate"
+
+	"github.com/wsactor/ws/frame"
+)
+
+// DefaultLevel is the compression level a zero Config gets: flate.BestSpeed.
+// It is the level where Go's compressor is cheapest by far, for three
+// reasons measured in docs/benchmarks-deflate.md: it compresses several
+// times faster than the default level 6 and loses only a little ratio on
+// JSON-like messages; resetting it between messages (no context takeover)
+// costs nothing, while levels 2..9 clear 640 KiB of hash tables on every
+// reset; and it is what gorilla/websocket and gws default to.
+const DefaultLevel = flate.BestSpeed
+
+// DefaultThreshold is the size, in bytes, below which a zero Config sends
+// messages uncompressed: 128. Below it DEFLATE rarely saves bytes on a fresh
+// window (a block header, a Huffman table or fixed codes, and the one-byte
+// flush remainder eat the gain) yet still costs a compressor reset and a
+// decompressor reset with its dictionary copy on the peer. Small messages on
+// a connection with context takeover do compress well; set Threshold to -1
+// there if bandwidth matters more than CPU.
+const DefaultThreshold = 128
+
+// Config tunes the codec. The zero value is BestSpeed, a 128-byte
+// threshold, and context takeover whenever Params allow it.
+type Config struct {
+	// Level is the compress/flate level, flate.HuffmanOnly (-2) to
+	// flate.BestCompression (9); flate.DefaultCompression (-1) means 6.
+	// Zero means DefaultLevel (BestSpeed): flate.NoCompression cannot be
+	// chosen here — to send a message uncompressed use
+	// frame.Writer.WriteMessageUnencoded, or a large Threshold.
+	Level int
+
+	// Threshold: data messages shorter than this many bytes are sent
+	// uncompressed (RSV1 clear, always legal, RFC 7692 §6). Zero means
+	// DefaultThreshold; a negative value compresses every message.
+	Threshold int
+
+	// ResetCompressor makes our compressor start afresh for every message
+	// even when Params allow context takeover. That is always legal (the
+	// peer keeps a window we simply never refer to) and trades ratio for
+	// memory: Go's compressor is about 1.2 MiB at BestSpeed, and with
+	// takeover each connection holds one between messages; with
+	// ResetCompressor it is taken from a pool for each message and given
+	// back.
+	ResetCompressor bool
+}
+
+// Extension is permessage-deflate (RFC 7692) for one connection, a
+// frame.Extension: pass it in both frame.ReaderConfig.Extension and
+// frame.WriterConfig.Extension of that connection (actor.WithExtension).
+//
+// Goroutine safety: EncodeMessage (the writer's goroutine) and
+// DecodeMessage (the reader's goroutine) may run at the same time, as the
+// compressor and decompressor share nothing; calls to one of them are
+// serialised by a mutex, and Close may be called from any goroutine.
+//
+// Memory: see New.
+type Extension struct {
+	enc encoder
+	dec decoder
+}
+
+// New returns the extension for one connection in role, obeying the
+// negotiated p (RFC 7692 §7.1) with the tuning in cfg. It returns
+// ErrInvalidParams for window bits outside 8..15, frame.ErrInvalidRole for
+// a role that is neither frame.Client nor frame.Server, and
+// ErrInvalidLevel.
+//
+// Which side's parameters apply: role's own ("server_*" for frame.Server)
+// govern our compressor, the peer's govern our decompressor.
+//
+// Context takeover (RFC 7692 §7.1.1). When our side may keep its context
+// (and cfg.ResetCompressor is false), one flate.Writer lives with the
+// connection from its first compressed message until Close, flushed per
+// message (about 1.2 MiB at BestSpeed: compress/flate's hash tables). When
+// it may not, a pooled writer is taken for each message and given back on
+// every path. When the peer keeps its context, we keep the last 2^w bytes
+// of what we decompressed (w = the peer's max window bits, so 32 KiB by
+// default) and start a pooled inflater on them for each message; otherwise
+// the decompressor holds nothing between messages. An idle connection with
+// no takeover on either side holds only the Extension itself (a few hundred
+// bytes).
+//
+// Window bits (RFC 7692 §7.1.2). Decompression accepts any window 8..15:
+// compress/flate inflates with a 32 KiB window, a superset. Compression
+// cannot be limited below 32 KiB by compress/flate, so when our side's max
+// window bits w is below 15 (a server demanded client_max_window_bits=w; a
+// server of ours declines offers that would limit its own window), we
+// compress only messages of at most 2^w bytes, each with a fresh
+// compressor, whose back-references therefore stay within 2^w bytes; longer
+// messages go uncompressed (RSV1 clear), which is always legal.
+func New(p Params, role frame.Role, cfg Config) (*Extension, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	level := cfg.Level
+	if level == 0 {
+		level = DefaultLevel
+	}
+	if level < flate.HuffmanOnly || level > flate.BestCompression {
+		return nil, ErrInvalidLevel
+	}
+	threshold := cfg.Threshold
+	if threshold == 0 {
+		threshold = DefaultThreshold
+	}
+	var ourNoTakeover, peerNoTakeover bool
+	var ourBits, peerBits int
+	switch role {
+	case frame.Server:
+		ourNoTakeover, peerNoTakeover = p.ServerNoContextTakeover, p.ClientNoContextTakeover
+		ourBits, peerBits = windowBits(p.ServerMaxWindowBits), windowBits(p.ClientMaxWindowBits)
+	case frame.Client:
+		ourNoTakeover, peerNoTakeover = p.ClientNoContextTakeover, p.ServerNoContextTakeover
+		ourBits, peerBits = windowBits(p.ClientMaxWindowBits), windowBits(p.ServerMaxWindowBits)
+	default:
+		return nil, frame.ErrInvalidRole
+	}
+	e := &Extension{}
+	e.enc = encoder{
+		level:     level,
+		threshold: threshold,
+		maxLen:    -1,
+		takeover:  !ourNoTakeover && !cfg.ResetCompressor,
+		sink:      new(sink),
+	}
+	if ourBits < 15 {
+		e.enc.maxLen = 1 << ourBits
+		e.enc.takeover = false
+	}
+	e.dec = decoder{
+		takeover: !peerNoTakeover,
+		window:   1 << peerBits,
+		src:      new(source),
+	}
+	return e, nil
+}
+
+// Rsv returns frame.Rsv1, the "Per-Message Compressed" bit (RFC 7692 §6).
+func (e *Extension) Rsv() uint8 { return frame.Rsv1 }
+
+// Close returns the connection's compressor to the pool and drops the
+// decompressor's window. Call it when the connection ends (actor calls it,
+// as io.Closer); later EncodeMessage and DecodeMessage calls return
+// ErrClosed. It is idempotent, safe from any goroutine, and always returns
+// nil.
+func (e *Extension) Close() error {
+	e.enc.close()
+	e.dec.close()
+	return nil
+}
+
+// EncodeMessage compresses one data message for frame.Writer (RFC 7692
+// §7.2.1): it appends the DEFLATE data, flushed with a sync flush and
+// stripped of its 0x00 0x00 0xff 0xff tail, to dst and returns it with
+// rsv = frame.Rsv1. It declines (returns dst and rsv 0, to send payload as it
+// is) for messages under the threshold, over the window limit (see New),
+// and — without context takeover only — when compression would not make
+// the message smaller. op is not consulted: text and binary compress alike.
+// payload is not modified or retained. It does not block on I/O.
+func (e *Extension) EncodeMessage(dst, payload []byte, op frame.Opcode) ([]byte, uint8, error) {
+	return e.enc.encode(dst, payload)
+}
+
+// DecodeMessage decompresses one message for frame.Reader (RFC 7692
+// §7.2.2): it appends the 0x00 0x00 0xff 0xff tail to payload (without
+// copying it) and inflates into dst, appending and returning it. It stops
+// as soon as the output would exceed limit bytes (counted from len(dst);
+// limit <= 0 means frame.DefaultMaxMessageSize), with a *frame.ProtocolError
+// {Code: 1009, Err: frame.ErrMessageTooLarge}, never having asked for
+// capacity past the limit. Corrupt data is a *frame.ProtocolError{Code: 1007,
+// Err: ErrCorrupt}. DEFLATE blocks with BFINAL set (RFC 7692 §7.2.3.4) are
+// accepted, including data after them in the same message. payload is not
+// modified or retained.
+func (e *Extension) DecodeMessage(dst, payload []byte, rsv uint8, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = frame.DefaultMaxMessageSize
+	}
+	return e.dec.decode(dst, payload, limit)
+}
+
+var _ frame.Extension = (*Extension)(nil)
