@@ -3,7 +3,6 @@ package frame
 import (
 	"bufio"
 	"io"
-	"slices"
 )
 
 // DefaultMaxMessageSize is the message size limit a zero ReaderConfig gets:
@@ -176,13 +175,15 @@ func (r *Reader) readData(h Header) error {
 	remaining := h.Length
 	pos := 0
 	for remaining > 0 {
-		// Grow by what is announced, but never more than doubles what has
-		// been received (plus 1 MiB): a peer that announces a large frame
-		// and sends nothing cannot make us allocate the whole limit.
-		want := min(remaining, max(int64(len(*buf)), 1<<20))
-		b := slices.Grow(*buf, int(want))
+		b := *buf
+		if len(b) == cap(b) {
+			// Grow by what is announced, but never by more than what has
+			// been received (or 1 MiB): a peer that announces a large frame
+			// and sends little cannot make us allocate the whole limit.
+			b = growTo(b, int(min(remaining, max(int64(len(b)), 1<<20))), r.maxMsg)
+		}
 		start := len(b)
-		n, err := r.br.Read(b[start : start+int(want)])
+		n, err := r.br.Read(b[start : start+int(min(remaining, int64(cap(b)-start)))])
 		b = b[:start+n]
 		*buf = b
 		if n > 0 {
@@ -236,6 +237,24 @@ func (r *Reader) releaseComp() {
 		return
 	}
 	r.comp = r.comp[:0]
+}
+
+// growTo returns b with room for n more bytes, allocating (doubling, like
+// append) only when it must and never beyond a capacity of limit, so that the
+// memory a peer can make a Reader hold is bounded by the configured limit
+// rather than by append's growth policy. len(b)+n must not exceed limit.
+func growTo(b []byte, n int, limit int64) []byte {
+	need := len(b) + n
+	if need <= cap(b) {
+		return b
+	}
+	c := int(min(max(int64(need), 2*int64(cap(b))), limit))
+	if c < need {
+		c = need
+	}
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }
 
 func eofIsUnexpected(err error) error {
