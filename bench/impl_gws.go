@@ -57,7 +57,7 @@ type gwsClient struct {
 	last *gws.Message
 }
 
-func (g *gwsClient) OnClose(*gws.Conn, error)             { close(g.done) }
+func (g *gwsClient) OnClose(*gws.Conn, error)              { close(g.done) }
 func (g *gwsClient) OnMessage(_ *gws.Conn, m *gws.Message) { g.ch <- m }
 
 func (gwsImpl) Dial(ctx context.Context, addr string, o options) (client, error) {

@@ -3,10 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net"
