@@ -9,15 +9,34 @@ import (
 	"sync/atomic"
 
 	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws/frame/deflate"
+	"github.com/wsactor/ws/handshake"
 )
 
-// oursFrameImpl is our lowest-level path: frame.Reader and frame.Writer
-// directly on the hijacked connection after the upgrade, one message buffer
-// reused for every read.
+// oursFrameImpl is our lowest-level path: handshake.Server.Upgrade (or
+// handshake.Client.Dial), then frame.Reader and frame.Writer directly on the
+// upgraded connection, one message buffer reused for every read.
 type oursFrameImpl struct{}
 
 func (oursFrameImpl) Name() string  { return "wsactor-frame" }
-func (oursFrameImpl) Deflate() bool { return false }
+func (oursFrameImpl) Deflate() bool { return true }
+
+// oursNegotiators offers or accepts permessage-deflate without context
+// takeover either way, the mode every peer is run in for figure 5.
+func oursNegotiators(o options) []handshake.Negotiator {
+	if !o.Deflate {
+		return nil
+	}
+	return []handshake.Negotiator{&handshake.PerMessageDeflate{ServerNoContextTakeover: true, ClientNoContextTakeover: true}}
+}
+
+// oursExtension builds the codec's extension from what was negotiated.
+func oursExtension(acc *handshake.Accepted, role frame.Role) (frame.Extension, error) {
+	if acc.Deflate == nil {
+		return nil, nil
+	}
+	return deflate.New(*acc.Deflate, role, deflate.Config{})
+}
 
 type frameConn struct {
 	conn net.Conn
@@ -26,11 +45,11 @@ type frameConn struct {
 	buf  []byte
 }
 
-func newFrameConn(conn net.Conn, br *bufio.Reader, role frame.Role, o options) *frameConn {
+func newFrameConn(conn net.Conn, br *bufio.Reader, role frame.Role, o options, ext frame.Extension) *frameConn {
 	return &frameConn{
 		conn: conn,
-		r:    frame.NewReader(br, role, frame.ReaderConfig{MaxMessageSize: int64(o.MaxMessage)}),
-		w:    frame.NewWriter(conn, role, frame.WriterConfig{}),
+		r:    frame.NewReader(br, role, frame.ReaderConfig{MaxMessageSize: int64(o.MaxMessage), Extension: ext}),
+		w:    frame.NewWriter(conn, role, frame.WriterConfig{Extension: ext}),
 		buf:  make([]byte, 0, 4096),
 	}
 }
@@ -67,13 +86,18 @@ func (c *frameConn) write(op frame.Opcode, p []byte) error {
 }
 
 func (oursFrameImpl) Serve(ln net.Listener, o options, live *atomic.Int64) error {
+	srv := &handshake.Server{Extensions: oursNegotiators(o)}
 	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
-		conn, br, err := hijackUpgrade(w, r)
+		acc, err := srv.Upgrade(w, r)
 		if err != nil {
 			return
 		}
-		defer conn.Close()
-		c := newFrameConn(conn, br, frame.Server, o)
+		defer acc.Conn.Close()
+		ext, err := oursExtension(acc, frame.Server)
+		if err != nil {
+			return
+		}
+		c := newFrameConn(acc.Conn, acc.Reader, frame.Server, o, ext)
 		live.Add(1)
 		defer live.Add(-1)
 		for {
@@ -89,11 +113,17 @@ func (oursFrameImpl) Serve(ln net.Listener, o options, live *atomic.Int64) error
 }
 
 func (oursFrameImpl) Dial(ctx context.Context, addr string, o options) (client, error) {
-	conn, br, err := dialUpgrade(ctx, addr)
+	cl := &handshake.Client{Extensions: oursNegotiators(o)}
+	acc, err := cl.Dial(ctx, "ws://"+addr+"/")
 	if err != nil {
 		return nil, err
 	}
-	return newFrameConn(conn, br, frame.Client, o), nil
+	ext, err := oursExtension(acc, frame.Client)
+	if err != nil {
+		acc.Conn.Close()
+		return nil, err
+	}
+	return newFrameConn(acc.Conn, acc.Reader, frame.Client, o, ext), nil
 }
 
 func (c *frameConn) RoundTrip(p []byte, text bool) ([]byte, error) {
