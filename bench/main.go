@@ -34,6 +34,7 @@ var (
 	flagOut        = flag.String("out", "results", "directory for latest.json and latest.md")
 	flagCPUProfile = flag.String("cpuprofile", "", "directory: write a CPU profile of the server process of every run")
 	flagList       = flag.Bool("list", false, "list implementations and exit")
+	flagSizes      = flag.String("sizes", "", "figure 1 payload sizes in bytes, comma-separated (default 16,1024,65536,1048576)")
 )
 
 func main() {

@@ -212,14 +212,33 @@ func dialMany(im impl, n int) ([]client, error) {
 	return conns, firstErr
 }
 
-// waitGo blocks until the orchestrator says "go".
+// waitGo blocks until the orchestrator says "go", then starts the client's
+// CPU profile if one was asked for; stopProfile ends it.
 func waitGo(in *bufio.Scanner) error {
 	for in.Scan() {
 		if in.Text() == "go" {
+			if *flagProfile != "" {
+				f, err := os.Create(*flagProfile)
+				if err != nil {
+					return err
+				}
+				clientProf = f
+				return pprof.StartCPUProfile(f)
+			}
 			return nil
 		}
 	}
 	return errors.New("orchestrator went away")
+}
+
+var clientProf *os.File
+
+func stopProfile() {
+	if clientProf != nil {
+		pprof.StopCPUProfile()
+		clientProf.Close()
+		clientProf = nil
+	}
 }
 
 // runClient runs one figure's workload and reports it; the connections stay
@@ -301,6 +320,7 @@ func clientEcho(im impl, in *bufio.Scanner) ([]client, error) {
 	}
 	elapsed := now.Sub(start)
 	m1 := mallocs()
+	stopProfile()
 	slices.Sort(lat)
 	emit(report{Ev: "done", RoundTrips: n, Seconds: elapsed.Seconds(),
 		P50us: pct(lat, 0.50), P99us: pct(lat, 0.99), Mallocs: m1 - m0})
@@ -366,6 +386,7 @@ func clientConns(im impl, in *bufio.Scanner) ([]client, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	m1 := mallocs()
+	stopProfile()
 	select {
 	case err := <-errs:
 		return conns, err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +33,14 @@ func makePlan(quick bool) plan {
 		p.EchoDur, p.Warm, p.ConnsDur = 250*time.Millisecond, 50*time.Millisecond, 500*time.Millisecond
 		p.IdleConns = 1000
 		p.MaskTime = 100 * time.Millisecond
+	}
+	if *flagSizes != "" {
+		p.Sizes = nil
+		for _, f := range strings.Split(*flagSizes, ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+				p.Sizes = append(p.Sizes, n)
+			}
+		}
 	}
 	if *flagReps > 0 {
 		p.Reps, p.IdleReps = *flagReps, *flagReps

@@ -134,7 +134,7 @@ func runOneErr(s spec, out *sample) error {
 		"-deflate=" + strconv.FormatBool(s.Deflate), "-dur=" + s.Dur.String(), "-warm=" + s.Warm.String()}
 	srvArgs := append([]string{"-role=server"}, common...)
 	if *flagCPUProfile != "" && s.Work != "idle" {
-		name := fmt.Sprintf("fig%s-%s-%s-rep%d.prof", s.Fig, s.Case, s.Impl, s.Rep)
+		name := fmt.Sprintf("fig%s-%s-%s-rep%d-server.prof", s.Fig, s.Case, s.Impl, s.Rep)
 		srvArgs = append(srvArgs, "-profile="+filepath.Join(*flagCPUProfile, name))
 	}
 	srv, err := startChild("server "+s.Impl, srvArgs...)
@@ -146,7 +146,12 @@ func runOneErr(s spec, out *sample) error {
 	if err != nil {
 		return err
 	}
-	cli, err := startChild("client "+s.Impl, append([]string{"-role=client", "-addr=" + a.Addr}, common...)...)
+	cliArgs := append([]string{"-role=client", "-addr=" + a.Addr}, common...)
+	if *flagCPUProfile != "" && s.Work != "idle" {
+		name := fmt.Sprintf("fig%s-%s-%s-rep%d-client.prof", s.Fig, s.Case, s.Impl, s.Rep)
+		cliArgs = append(cliArgs, "-profile="+filepath.Join(*flagCPUProfile, name))
+	}
+	cli, err := startChild("client "+s.Impl, cliArgs...)
 	if err != nil {
 		return err
 	}
