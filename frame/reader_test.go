@@ -355,6 +355,7 @@ func (e *fakeExt) DecodeMessage(dst, payload []byte, rsv uint8, limit int64) ([]
 		if int64(len(dst)+2) > limit {
 			return dst, &ProtocolError{StatusMessageTooBig, ErrMessageTooLarge}
 		}
+		dst = growTo(dst, 2, limit) // stay within the limit, as a real extension must
 		dst = append(dst, c, c)
 	}
 	return dst, nil

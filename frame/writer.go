@@ -164,7 +164,7 @@ func (wr *Writer) WriteControl(op Opcode, payload []byte) error {
 	if len(payload) > MaxControlPayload {
 		return ErrControlTooLong
 	}
-	return wr.writeFrame(true, 0, op, payload)
+	return wr.writeControl(op, payload)
 }
 
 // WriteClose writes a close frame with code and reason (RFC 6455 §5.5.1).
@@ -175,7 +175,38 @@ func (wr *Writer) WriteClose(code StatusCode, reason string) error {
 	if err != nil {
 		return err
 	}
-	return wr.writeFrame(true, 0, OpClose, p)
+	return wr.writeControl(OpClose, p)
+}
+
+// writeControl writes a frame of at most MaxControlPayload bytes through the
+// buffer. Unlike writeFrame it never hands payload to a vectored write, so
+// payload does not escape: WriteClose's stack array and a caller's stack
+// payload cost no allocation.
+func (wr *Writer) writeControl(op Opcode, payload []byte) error {
+	h := Header{Fin: true, Opcode: op, Length: int64(len(payload))}
+	switch wr.role {
+	case Client:
+		h.Masked = true
+		if err := wr.nextKey(&h.Mask); err != nil {
+			return err
+		}
+	case Server:
+	default:
+		return ErrInvalidRole
+	}
+	// The buffer holds at least 2*MaxHeaderSize+MaxControlPayload bytes.
+	if cap(wr.buf)-len(wr.buf) < h.Size()+len(payload) {
+		if err := wr.Flush(); err != nil {
+			return err
+		}
+	}
+	wr.buf = AppendHeader(wr.buf, h)
+	start := len(wr.buf)
+	wr.buf = append(wr.buf, payload...)
+	if h.Masked {
+		Mask(h.Mask, 0, wr.buf[start:])
+	}
+	return nil
 }
 
 // Flush writes the buffered frames to the underlying writer.
