@@ -1,0 +1,71 @@
+# wsactor — build, test and lint targets. `make help` lists them.
+# .ci/run installs the peers on a fresh Debian machine, then runs lint and test.
+
+GO          ?= go
+FUZZTIME    ?= 3s
+FUZZ_LONG   ?= 60s
+TESTFLAGS   ?=
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+NODE_DIR    := internal/wstest/node
+CHROMIUM    ?= /usr/bin/chromium
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := test
+.PHONY: help test test-unit test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-suite deps deps-node deps-chromium
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+test: test-unit test-fuzz ## race tests of every package, then every fuzz target for FUZZTIME (3s)
+
+test-unit: ## go test -race -count=1 ./...
+	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+# Every `func FuzzX(f *testing.F)` in a _test.go file of this module's
+# packages (go list skips bench/, a module of its own, and node_modules), one
+# run per target: -fuzz accepts one target per package per run.
+test-fuzz: ## run each fuzz target for FUZZTIME
+	@set -e; n=0; pkgs=$$($(GO) list -f '{{.ImportPath}}={{.Dir}}' ./...); \
+	for pkg in $$pkgs; do \
+		path=$${pkg%%=*}; dir=$${pkg#*=}; \
+		for name in $$(cat "$$dir"/*_test.go 2>/dev/null | sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*\*testing\.F).*/\1/p' | sort -u); do \
+			echo "fuzz $$path $$name ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$path"; \
+			n=$$((n+1)); \
+		done; \
+	done; \
+	echo "fuzzed $$n targets for $(FUZZTIME) each"
+
+fuzz: ## longer fuzzing: every target for FUZZ_LONG (60s)
+	$(MAKE) --no-print-directory test-fuzz FUZZTIME=$(FUZZ_LONG)
+
+lint: fmt-check vet staticcheck ## gofmt check, go vet, staticcheck
+
+fmt-check:
+	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(STATICCHECK) ./...
+
+fmt: ## gofmt -w every Go file
+	find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -w
+
+bench: ## go test benchmarks of every package
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+bench-suite: ## the comparison suite in bench/ (its own module), if present
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) run . ; \
+	else echo "bench/go.mod not found: no bench suite yet"; fi
+
+deps: deps-node deps-chromium ## install the interop peers: npm packages and Chromium
+
+deps-node: ## npm ci in internal/wstest/node (npm ws, playwright-core)
+	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+deps-chromium: ## apt-get install chromium unless $(CHROMIUM) exists
+	@if [ -x $(CHROMIUM) ]; then echo "$(CHROMIUM) present"; \
+	else $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
