@@ -1,0 +1,30 @@
+// Package reconnect keeps a WebSocket client connected: it redials with a
+// jittered exponential backoff, classifies failures into transient and
+// permanent, and gives its user one Incoming channel, one Outgoing channel
+// and one Events channel for its whole life, across connections.
+//
+//	c, err := reconnect.New("wss://example.com/feed",
+//		reconnect.OnConnect(func(ctx context.Context, conn *actor.Conn) error {
+//			return conn.Send(ctx, actor.Message{Type: frame.OpText, Data: []byte(`{"subscribe":"prices"}`)})
+//		}))
+//	go c.Run(ctx)                       // returns when ctx ends, on Close, or when it gives up
+//	for msg := range c.Incoming() { ... } // never closed between connections
+//
+// Connections are dialled with package handshake and run by package actor
+// (keepalive on, so half-open connections are noticed); WithDialer plugs
+// in ws.Dial with its options instead. Retry decisions follow HTTP
+// semantics (RFC 9110 §15: 4xx is the client's fault, 5xx the server's;
+// §10.2.3 Retry-After) and WebSocket close codes (RFC 6455 §7.4: 1008 stops,
+// 1001, 1006, 1011, 1012 and 1013 retry); see Classify.
+//
+// Delivery is at-most-once: messages queued while offline are written in
+// order after OnConnect, but a message being written when a connection dies
+// may be lost, and what the kernel had accepted but the peer never read is
+// lost without an error. docs/reconnect.md shows how to build at-least-once
+// on top (sequence numbers and resume-from in OnConnect); the
+// examples/reconnect program runs it.
+//
+// What it does not do: resend in-flight messages, deduplicate, persist the
+// queue, or follow redirects itself (give ws.Dial WithRedirects through
+// WithDialer). It imports handshake and actor, never the root package.
+package reconnect
