@@ -1,0 +1,184 @@
+package actor
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/wsactor/ws/frame"
+)
+
+// Option configures a Conn; pass options to New.
+type Option func(*config)
+
+type config struct {
+	incomingBuffer int
+	outgoingBuffer int
+	maxMessage     int64
+	maxFrame       int64
+	fragment       int
+	pingInterval   time.Duration
+	pongTimeout    time.Duration
+	writeTimeout   time.Duration
+	closeGrace     time.Duration
+	lifetime       context.Context
+	readBuffer     int
+	writeBuffer    int
+	subprotocol    string
+	extension      frame.Extension
+	onPing         func([]byte)
+	onPong         func([]byte)
+}
+
+// The defaults New uses.
+const (
+	DefaultIncomingBuffer   = 16
+	DefaultOutgoingBuffer   = 16
+	DefaultMaxMessageSize   = frame.DefaultMaxMessageSize // 32 MiB
+	DefaultCloseGracePeriod = 5 * time.Second
+	DefaultReadBufferSize   = 4 << 10
+	DefaultWriteBufferSize  = frame.DefaultWriteBufferSize // 16 KiB
+)
+
+func defaultConfig() config {
+	return config{
+		incomingBuffer: DefaultIncomingBuffer,
+		outgoingBuffer: DefaultOutgoingBuffer,
+		maxMessage:     DefaultMaxMessageSize,
+		closeGrace:     DefaultCloseGracePeriod,
+		readBuffer:     DefaultReadBufferSize,
+		writeBuffer:    DefaultWriteBufferSize,
+	}
+}
+
+// Option errors, returned by New.
+var (
+	errBufferSize   = errors.New("actor: channel buffer sizes must be >= 0")
+	errMessageSize  = errors.New("actor: max message size must be > 0")
+	errFrameSize    = errors.New("actor: max frame size must be > 0 and at most the max message size")
+	errFragmentSize = errors.New("actor: fragment size must be >= 0")
+	errKeepalive    = errors.New("actor: keepalive interval and timeout must both be > 0, or both 0")
+	errWriteTimeout = errors.New("actor: write timeout must be >= 0")
+	errCloseGrace   = errors.New("actor: close grace period must be > 0")
+	errIOBuffer     = errors.New("actor: read buffer must be >= 16 bytes and write buffer >= 0")
+	errLifetime     = errors.New("actor: lifetime context must not be nil")
+)
+
+func (c *config) validate() error {
+	switch {
+	case c.incomingBuffer < 0 || c.outgoingBuffer < 0:
+		return errBufferSize
+	case c.maxMessage <= 0:
+		return errMessageSize
+	case c.maxFrame < 0 || c.maxFrame > c.maxMessage:
+		return errFrameSize
+	case c.fragment < 0:
+		return errFragmentSize
+	case c.pingInterval < 0 || c.pongTimeout < 0 || (c.pingInterval == 0) != (c.pongTimeout == 0):
+		return errKeepalive
+	case c.writeTimeout < 0:
+		return errWriteTimeout
+	case c.closeGrace <= 0:
+		return errCloseGrace
+	case c.readBuffer < 16 || c.writeBuffer < 0:
+		return errIOBuffer
+	}
+	if _, bad := c.lifetime.(invalidCtx); bad {
+		return errLifetime
+	}
+	return nil
+}
+
+// WithIncomingBuffer sets the capacity of the Incoming channel, in messages
+// (default 16; 0 makes it unbuffered). When it is full the connection stops
+// reading the socket: see the package doc on backpressure.
+func WithIncomingBuffer(n int) Option { return func(c *config) { c.incomingBuffer = n } }
+
+// WithOutgoingBuffer sets the capacity of the Outgoing channel, in messages
+// (default 16; 0 makes it unbuffered). The same bound applies to Send calls
+// waiting for the writer. When it is full, senders block.
+func WithOutgoingBuffer(n int) Option { return func(c *config) { c.outgoingBuffer = n } }
+
+// WithMaxMessageSize bounds a received data message, in bytes, summed over
+// its fragments and after decompression (default 32 MiB). A larger message
+// fails the connection with 1009 before its excess is read.
+func WithMaxMessageSize(n int64) Option { return func(c *config) { c.maxMessage = n } }
+
+// WithMaxFrameSize bounds a single received frame's payload, in bytes,
+// checked from its header (default: the max message size). Over it the
+// connection fails with 1009.
+func WithMaxFrameSize(n int64) Option {
+	return func(c *config) {
+		c.maxFrame = n
+		if n == 0 {
+			c.maxFrame = -1 // rejected by validate: 0 is not a size
+		}
+	}
+}
+
+// WithFragmentSize splits outgoing data messages longer than n bytes into
+// frames of at most n payload bytes (default 0: every message is one frame).
+func WithFragmentSize(n int) Option { return func(c *config) { c.fragment = n } }
+
+// WithKeepalive sends a ping every interval and ends the connection with
+// ErrPongTimeout if no pong answers it within timeout (default off). While
+// the connection is not reading because Incoming is full, the timeout is
+// suspended: the peer is not late, we are.
+func WithKeepalive(interval, timeout time.Duration) Option {
+	return func(c *config) { c.pingInterval, c.pongTimeout = interval, timeout }
+}
+
+// WithWriteTimeout bounds each batch of writes to the socket (default 0: no
+// bound; a peer that stops reading then blocks the writer until keepalive,
+// Close or the lifetime ends the connection). A timeout ends the connection.
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// WithCloseGracePeriod bounds the close handshake once a close frame has
+// been sent or received: after it the socket is closed whatever the peer
+// does (default 5s).
+func WithCloseGracePeriod(d time.Duration) Option { return func(c *config) { c.closeGrace = d } }
+
+// WithLifetime binds the connection to ctx: when ctx ends, the connection
+// starts a close handshake with 1001 (going away), bounded by the close grace
+// period. Use it to shut a server down cleanly (default: none).
+func WithLifetime(ctx context.Context) Option {
+	return func(c *config) {
+		if ctx == nil {
+			ctx = invalidCtx{}
+		}
+		c.lifetime = ctx
+	}
+}
+
+// invalidCtx marks a nil lifetime context so validate can report it.
+type invalidCtx struct{ context.Context }
+
+// WithReadBufferSize sets the size of the read buffer New creates when it is
+// given no *bufio.Reader, in bytes (default 4 KiB, minimum 16). Payloads
+// larger than the buffer are read straight into the message.
+func WithReadBufferSize(n int) Option { return func(c *config) { c.readBuffer = n } }
+
+// WithWriteBufferSize sets the size of the buffer frames are gathered in
+// before one write to the socket, in bytes (default 16 KiB).
+func WithWriteBufferSize(n int) Option { return func(c *config) { c.writeBuffer = n } }
+
+// WithSubprotocol records the subprotocol the handshake negotiated, for
+// Conn.Subprotocol (default ""). It does not change the framing.
+func WithSubprotocol(p string) Option { return func(c *config) { c.subprotocol = p } }
+
+// WithExtension sets the extension the handshake negotiated (such as
+// permessage-deflate from frame/deflate); the connection's frame reader and
+// writer pass data messages through it (default: none). The Conn uses it
+// from its reader and writer goroutines and owns it from New on.
+func WithExtension(e frame.Extension) Option { return func(c *config) { c.extension = e } }
+
+// OnPing calls f with the payload of every ping received, on the
+// connection's reader goroutine, before the pong is queued. payload is valid
+// only during the call. f must not block for long: while it runs the socket
+// is not read. Pings are answered whether or not f is set.
+func OnPing(f func(payload []byte)) Option { return func(c *config) { c.onPing = f } }
+
+// OnPong calls f with the payload of every pong received, on the
+// connection's reader goroutine. payload is valid only during the call; f
+// must not block for long.
+func OnPong(f func(payload []byte)) Option { return func(c *config) { c.onPong = f } }
