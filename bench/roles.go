@@ -95,7 +95,7 @@ func runServer() error {
 		cmd, arg, _ := strings.Cut(in.Text(), " ")
 		switch cmd {
 		case "mark":
-			if *flagProfile != "" {
+			if *flagProfile != "" && *flagFig != "idle" {
 				if prof, err = os.Create(*flagProfile); err != nil {
 					return err
 				}
@@ -121,11 +121,27 @@ func runServer() error {
 				time.Sleep(300 * time.Millisecond) // let the last handlers reach their read
 			}
 			mem, _ := memInUse()
+			if want > 0 && *flagProfile != "" {
+				if err := writeHeapProfile(*flagProfile); err != nil {
+					return err
+				}
+			}
 			emit(report{Ev: "measured", Mallocs: n, MemDelta: mem - base, Live: live.Load()})
 		}
 	}
 	ln.Close()
 	return nil
+}
+
+// writeHeapProfile writes the live heap (after the GC memInUse ran): for
+// the idle figure, where memory rather than CPU is the question.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 // payload builds a deterministic payload: random bytes, or JSON-like text
