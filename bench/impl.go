@@ -54,6 +54,7 @@ var impls = []impl{
 	gobwasImpl{},
 	rawImpl{},
 	oursFrameImpl{},
+	oursChanImpl{},
 }
 
 // peers are the other libraries; "best peer" is taken over these.

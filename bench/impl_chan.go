@@ -1,5 +1,3 @@
-//go:build wsactorchan
-
 package main
 
 import (
@@ -7,43 +5,55 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 
-	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws/handshake"
 )
 
-// oursChanImpl is our library as a user writes it: ws.Accept / ws.Dial, a
-// range over Incoming, and Send or Outgoing.
+// oursChanImpl is our library as a user writes it: the upgrade, then an
+// actor.Conn — a range over Incoming, and Outgoing or Send. It goes through
+// handshake + actor.New, which is all the root package's Accept and Dial
+// do, so that the row depends only on committed layers.
 type oursChanImpl struct{}
-
-func init() { impls = append(impls, oursChanImpl{}) }
 
 func (oursChanImpl) Name() string  { return "wsactor-chan" }
 func (oursChanImpl) Deflate() bool { return true }
 
-func chanOptions(o options) []ws.Option {
-	opts := []ws.Option{ws.WithMaxMessageSize(int64(o.MaxMessage))}
-	if o.Deflate {
-		opts = append(opts, ws.WithCompression())
+func chanOptions(acc *handshake.Accepted, role frame.Role, o options) ([]actor.Option, error) {
+	opts := []actor.Option{actor.WithMaxMessageSize(int64(o.MaxMessage))}
+	ext, err := oursExtension(acc, role)
+	if err != nil {
+		return nil, err
 	}
-	return opts
+	if ext != nil {
+		opts = append(opts, actor.WithExtension(ext))
+	}
+	return opts, nil
 }
 
 func (oursChanImpl) Serve(ln net.Listener, o options, live *atomic.Int64) error {
-	var aopts []ws.AcceptOption
-	for _, op := range chanOptions(o) {
-		aopts = append(aopts, op)
-	}
-	aopts = append(aopts, ws.WithAnyOrigin())
+	srv := &handshake.Server{Extensions: oursNegotiators(o)}
 	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
-		c, err := ws.Accept(w, r, aopts...)
+		acc, err := srv.Upgrade(w, r)
 		if err != nil {
 			return
 		}
-		defer c.CloseNow()
+		opts, err := chanOptions(acc, frame.Server, o)
+		if err != nil {
+			acc.Conn.Close()
+			return
+		}
+		c, err := actor.New(acc.Conn, acc.Reader, frame.Server, opts...)
+		if err != nil {
+			acc.Conn.Close()
+			return
+		}
 		live.Add(1)
 		defer live.Add(-1)
 		// The echo a user writes: every message received goes back out;
-		// the received Data is ours, so it is handed on without a copy.
+		// a received message's Data is ours, so it is handed on as it is.
 		for m := range c.Incoming() {
 			select {
 			case c.Outgoing() <- m:
@@ -55,28 +65,36 @@ func (oursChanImpl) Serve(ln net.Listener, o options, live *atomic.Int64) error 
 }
 
 type chanClient struct {
-	c *ws.Conn
+	c *actor.Conn
 }
 
 func (oursChanImpl) Dial(ctx context.Context, addr string, o options) (client, error) {
-	var dopts []ws.DialOption
-	for _, op := range chanOptions(o) {
-		dopts = append(dopts, op)
-	}
-	c, _, err := ws.Dial(ctx, "ws://"+addr+"/", dopts...)
+	cl := &handshake.Client{Extensions: oursNegotiators(o)}
+	acc, err := cl.Dial(ctx, "ws://"+addr+"/")
 	if err != nil {
+		return nil, err
+	}
+	opts, err := chanOptions(acc, frame.Client, o)
+	if err != nil {
+		acc.Conn.Close()
+		return nil, err
+	}
+	c, err := actor.New(acc.Conn, acc.Reader, frame.Client, opts...)
+	if err != nil {
+		acc.Conn.Close()
 		return nil, err
 	}
 	return &chanClient{c: c}, nil
 }
 
 func (k *chanClient) RoundTrip(p []byte, text bool) ([]byte, error) {
-	typ := ws.BinaryMessage
+	typ := frame.OpBinary
 	if text {
-		typ = ws.TextMessage
+		typ = frame.OpText
 	}
-	// Send returns once the message is written, so p may be reused after it.
-	if err := k.c.Send(context.Background(), ws.Message{Type: typ, Data: p}); err != nil {
+	// Send returns once the message is written and no longer read, so p
+	// may be stamped again for the next round trip.
+	if err := k.c.Send(context.Background(), actor.Message{Type: typ, Data: p}); err != nil {
 		return nil, err
 	}
 	m, ok := <-k.c.Incoming()
@@ -88,4 +106,8 @@ func (k *chanClient) RoundTrip(p []byte, text bool) ([]byte, error) {
 
 func (k *chanClient) Idle() {} // the actor's reader already waits for data
 
-func (k *chanClient) Close() error { return k.c.CloseNow() }
+func (k *chanClient) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return k.c.Close(ctx, frame.StatusNormalClosure, "")
+}
