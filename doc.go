@@ -1,0 +1,69 @@
+// Package ws is a WebSocket library (RFC 6455, RFC 7692) built around one
+// actor per connection: a supervisor goroutine reads and writes the socket,
+// answers pings and closes, and talks to you over channels.
+//
+// A server:
+//
+//	http.Handle("/echo", ws.Handler(func(ctx context.Context, c *ws.Conn) {
+//		for msg := range c.Incoming() {      // closed when the connection ends
+//			if err := c.Send(ctx, msg); err != nil {
+//				return
+//			}
+//		}
+//	}))
+//
+// A client:
+//
+//	c, _, err := ws.Dial(ctx, "ws://localhost:8080/echo")
+//	if err != nil { ... }
+//	c.Outgoing() <- ws.Text("hello")         // or c.Send(ctx, msg) to wait for the write
+//	msg := <-c.Incoming()
+//	err = c.Close(ctx, ws.StatusNormalClosure, "bye")
+//
+// # Connections
+//
+// Conn (package actor's) is safe for concurrent use: any number of
+// goroutines may send at once. Incoming and Outgoing are bounded, so a slow
+// reader pushes back on the socket and a slow peer on senders; a server
+// that must never block on one client sends with select and a default case.
+// Every blocking call takes a context, and cancelling it ends that call
+// only, never the connection. Pings and closes from the peer are answered
+// even when you only send. When the connection ends, Incoming is closed,
+// Done is closed and Err says why: a *CloseError with the close code and
+// reason, or the I/O or protocol error that ended it.
+//
+// # Options
+//
+// Options shared by both sides (limits, buffers, keepalive, subprotocols)
+// are of type Option and fit both Dial and Accept. Client-only options
+// (WithHeader, WithTLSConfig, WithProxy, WithRedirects, ...) are
+// DialOptions and server-only ones (WithOrigins, WithAnyOrigin,
+// WithResponseHeader) AcceptOptions: giving one to the wrong side does not
+// compile.
+//
+// Defaults are chosen for a server on the internet: messages up to 32 MiB
+// (DefaultMaxMessageSize), a ping after 30 s of silence and 30 s for its
+// pong, a 5 s grace period for close handshakes, and browsers accepted only
+// from the page's own origin (RFC 6455 §10.2; cross-site WebSocket
+// hijacking).
+//
+// # Shutdown
+//
+// http.Server.Shutdown does not see hijacked connections. Handler returns a
+// *Server whose Shutdown closes every connection with 1001 (going away) and
+// waits for the handlers; call it next to http.Server.Shutdown. For
+// connections from Accept, bind each to a context with WithLifetime and
+// cancel it from http.Server.RegisterOnShutdown.
+//
+// # Bad input
+//
+// A bad handshake is answered with 400 (426 for a wrong version, 403 for a
+// foreign origin). On an open connection, the peer's protocol violations
+// close it with 1002, invalid UTF-8 with 1007, an oversized message with
+// 1009; Err then holds a *CloseError with that code.
+//
+// The layers below are usable alone: package frame is the codec, package
+// handshake the HTTP upgrade, package actor the connection. What this
+// package does not do: HTTP/2 WebSockets (RFC 8441), reconnecting (see
+// package reconnect), or any message format above text and binary.
+package ws

@@ -1,0 +1,194 @@
+package ws
+
+import (
+	"context"
+	"net/http"
+	"sync"
+)
+
+// Server is the http.Handler that Handler returns: it upgrades each request,
+// runs the handler function with the connection, and keeps track of the
+// live connections so that Shutdown can close them. It is safe for
+// concurrent use.
+type Server struct {
+	fn  func(context.Context, *Conn)
+	cfg *acceptConfig
+	err error // from the options; every request then gets 500
+
+	life   context.Context // cancelled by Shutdown: every connection's lifetime
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	conns    map[*Conn]struct{}
+	active   int           // ServeHTTP calls in flight
+	closing  bool          // Shutdown has begun
+	finished chan struct{} // closed when closing and active reaches 0
+}
+
+// Handler returns an http.Handler that accepts WebSocket connections with
+// opts and calls fn with each, on the request's goroutine. When fn returns,
+// the connection is closed with 1000 (normal closure), bounded by the close
+// grace period, unless it has ended already; then ServeHTTP returns.
+//
+// fn's ctx carries the request's values and is cancelled when Shutdown
+// begins; RequestFromContext(ctx) returns the upgrade request (its URL,
+// headers, path values and cookies — not its Body). The connection itself
+// ends on its own schedule: Incoming is closed when it does.
+//
+// A request that is not a valid upgrade is answered as by Accept, and fn is
+// not called. Invalid options make every request fail with 500 and are
+// reported by Err.
+func Handler(fn func(ctx context.Context, c *Conn), opts ...AcceptOption) *Server {
+	cfg, err := newAcceptConfig(opts)
+	life, cancel := context.WithCancel(context.Background())
+	return &Server{
+		fn: fn, cfg: cfg, err: err,
+		life: life, cancel: cancel,
+		conns:    make(map[*Conn]struct{}),
+		finished: make(chan struct{}),
+	}
+}
+
+// Err returns the error from the options given to Handler, or nil.
+func (s *Server) Err() error { return s.err }
+
+type requestKey struct{}
+
+// RequestFromContext returns the upgrade request of a connection run by a
+// Server, from the ctx given to the handler function, or nil. The request's
+// Body must not be read: the connection has been hijacked.
+func RequestFromContext(ctx context.Context) *http.Request {
+	r, _ := ctx.Value(requestKey{}).(*http.Request)
+	return r
+}
+
+// ServeHTTP upgrades r and runs the handler function. During Shutdown it
+// answers 503 Service Unavailable instead.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	if !s.enter() {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.leave()
+
+	// The connection lives until Shutdown, or until the lifetime the
+	// options gave ends, whichever comes first.
+	life := s.life
+	if base := s.cfg.conn.lifetime; base != nil {
+		lctx, lcancel := context.WithCancel(base)
+		stop := context.AfterFunc(s.life, lcancel)
+		defer stop()
+		defer lcancel()
+		life = lctx
+	}
+	c, err := accept(w, r, s.cfg, life)
+	if err != nil {
+		return // answered by accept
+	}
+	s.track(c, true)
+	defer s.track(c, false)
+
+	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), requestKey{}, r))
+	stop := context.AfterFunc(s.life, cancel)
+	defer stop()
+	defer cancel()
+	s.fn(ctx, c)
+
+	cctx, ccancel := context.WithTimeout(context.Background(), s.cfg.conn.closeGrace)
+	defer ccancel()
+	_ = c.Close(cctx, StatusNormalClosure, "")
+	select {
+	case <-c.Done():
+	case <-cctx.Done():
+	}
+}
+
+// Shutdown closes every connection with 1001 (going away) and waits for the
+// handler functions to return. From its start, new requests get 503.
+//
+// Each connection runs its close handshake bounded by the close grace
+// period; a handler function whose connection has ended should return (its
+// Incoming is closed and its ctx cancelled). Shutdown returns nil once all
+// have returned, or ctx's error when ctx ends first — it then closes the
+// remaining connections at once, without waiting for their handlers.
+// Shutdown may be called more than once and from several goroutines.
+//
+// http.Server.Shutdown does not track hijacked connections; call both, as
+// in:
+//
+//	<-ctx.Done()                         // SIGTERM
+//	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//	defer cancel()
+//	err := errors.Join(httpSrv.Shutdown(sctx), wsSrv.Shutdown(sctx))
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+		if s.active == 0 {
+			close(s.finished)
+		}
+	}
+	s.mu.Unlock()
+	s.cancel()
+
+	select {
+	case <-s.finished:
+		return nil
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		// A done context makes Close skip the handshake and drop the socket.
+		_ = c.Close(ctx, StatusGoingAway, "")
+	}
+	return ctx.Err()
+}
+
+// Len returns the number of live connections.
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// enter counts a request in, unless Shutdown has begun.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.active++
+	return true
+}
+
+// leave counts a request out; the last one out after Shutdown began
+// releases it.
+func (s *Server) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.closing && s.active == 0 {
+		close(s.finished)
+	}
+}
+
+func (s *Server) track(c *Conn, live bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if live {
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+}

@@ -1,0 +1,238 @@
+package ws
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws/handshake"
+)
+
+// Conn is an open WebSocket connection run by a supervisor goroutine: range
+// over Incoming to receive, send on Outgoing or with Send, end it with
+// Close, and read Err after Done. All its methods are safe for concurrent
+// use. See package actor for the full contract.
+type Conn = actor.Conn
+
+// Message is one whole WebSocket message: its Type (TextMessage or
+// BinaryMessage) and its Data. A received message's Data belongs to the
+// receiver; a sent message's Data must not be modified after it is handed
+// to Outgoing or Send.
+type Message = actor.Message
+
+// MessageType is the type of a data message, its opcode.
+type MessageType = actor.MessageType
+
+// The two types of data message (RFC 6455 §5.6).
+const (
+	TextMessage   MessageType = frame.OpText
+	BinaryMessage MessageType = frame.OpBinary
+)
+
+// Text returns a text message holding s. Text must be UTF-8 (RFC 6455
+// §5.6); the peer fails the connection with 1007 otherwise.
+func Text(s string) Message { return Message{Type: TextMessage, Data: []byte(s)} }
+
+// Binary returns a binary message holding b, which it does not copy: do not
+// modify b after sending the message.
+func Binary(b []byte) Message { return Message{Type: BinaryMessage, Data: b} }
+
+// CloseError is why a connection ended with a close frame: the code and
+// reason (the peer's when its close frame arrived, else ours), whether the
+// peer started the handshake (Remote), and in Err why the handshake did
+// not complete (nil when it did; the *frame.ProtocolError when we failed the
+// connection). Find it with errors.As(conn.Err(), &ce).
+type CloseError = actor.CloseError
+
+// Stats are a connection's counters (messages, bytes, RTT, queue depth),
+// from Conn.Stats.
+type Stats = actor.Stats
+
+// Errors a connection reports; see package actor.
+var (
+	// ErrClosed is returned by Send, Ping and Receive once the connection
+	// has ended; Err says why.
+	ErrClosed = actor.ErrClosed
+	// ErrPongTimeout ends a connection whose peer did not answer a
+	// keepalive ping in time. It reports Timeout() == true.
+	ErrPongTimeout = actor.ErrPongTimeout
+)
+
+// CloseStatus returns the close code a connection that ended with err
+// ended with: a *CloseError's Code, StatusAbnormalClosure (1006) for any
+// other error, 0 for nil.
+func CloseStatus(err error) StatusCode { return actor.CloseStatus(err) }
+
+// StatusCode is a close code (RFC 6455 §7.4).
+type StatusCode = frame.StatusCode
+
+// Close codes registered with IANA (RFC 6455 §7.4.1, §11.7). 1005, 1006 and
+// 1015 are never sent; they report the absence of a code, an abnormal end
+// and a TLS failure.
+const (
+	StatusNormalClosure           = frame.StatusNormalClosure
+	StatusGoingAway               = frame.StatusGoingAway
+	StatusProtocolError           = frame.StatusProtocolError
+	StatusUnsupportedData         = frame.StatusUnsupportedData
+	StatusNoStatusRcvd            = frame.StatusNoStatusRcvd
+	StatusAbnormalClosure         = frame.StatusAbnormalClosure
+	StatusInvalidFramePayloadData = frame.StatusInvalidFramePayloadData
+	StatusPolicyViolation         = frame.StatusPolicyViolation
+	StatusMessageTooBig           = frame.StatusMessageTooBig
+	StatusMandatoryExtension      = frame.StatusMandatoryExtension
+	StatusInternalError           = frame.StatusInternalError
+	StatusServiceRestart          = frame.StatusServiceRestart
+	StatusTryAgainLater           = frame.StatusTryAgainLater
+	StatusBadGateway              = frame.StatusBadGateway
+	StatusTLSHandshake            = frame.StatusTLSHandshake
+)
+
+// RejectError is a refused handshake: on the client, the server's non-101
+// answer (Status, Header, the start of Body); on the server, the status
+// Accept sent for a bad request (400, 403, 426).
+type RejectError = handshake.RejectError
+
+// RedirectError is a 3xx answer to Dial when redirects are not followed
+// (see WithRedirects).
+type RedirectError = handshake.RedirectError
+
+// Dial opens a WebSocket connection to url (ws://, wss://, http:// or
+// https://) and returns it with the server's 101 response, whose Body is
+// empty. It blocks until the handshake is done, the handshake timeout
+// passes, or ctx is cancelled; ctx bounds only the handshake (bind the
+// connection to a context with WithLifetime).
+//
+// A refusal is a *RejectError and an unfollowed redirect a *RedirectError
+// (both found with errors.As); the response is then nil. On error no
+// connection or goroutine is left behind.
+func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Response, error) {
+	cfg, err := newDialConfig(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	hc := &handshake.Client{
+		Origin:           cfg.origin,
+		Subprotocols:     cfg.conn.subprotocols,
+		Extensions:       cfg.conn.compression.negotiators(),
+		Header:           cfg.header,
+		HandshakeTimeout: cfg.handshakeTimeout,
+		Dialer:           cfg.dialer,
+		TLSConfig:        cfg.tlsConfig,
+		Proxy:            cfg.proxy,
+		MaxRedirects:     cfg.maxRedirects,
+	}
+	acc, err := hc.Dial(ctx, url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ws: dial: %w", err)
+	}
+	aopts, err := cfg.conn.actorOptions(acc, frame.Client)
+	if err != nil {
+		acc.Conn.Close()
+		return nil, nil, fmt.Errorf("ws: dial: %w", err)
+	}
+	c, err := actor.New(acc.Conn, acc.Reader, frame.Client, aopts...)
+	if err != nil {
+		acc.Conn.Close()
+		return nil, nil, fmt.Errorf("ws: dial: %w", err)
+	}
+	return c, acc.Response, nil
+}
+
+// Accept upgrades an HTTP request to a WebSocket connection. It validates
+// the request (RFC 6455 §4.2.1), applies the origin policy (same origin by
+// default, see WithOrigins), picks a subprotocol, hijacks the connection
+// and writes the 101 response. Headers already set on w are sent with it.
+//
+// A bad request is answered through w (400, 403, or 426 with
+// Sec-WebSocket-Version: 13) and returned as a *RejectError; do not write to
+// w afterwards. After success the connection belongs to the returned Conn
+// (w must not be used) and lives until it is closed, independently of the
+// handler's return: end it with Close, or bind it to a context with
+// WithLifetime. Accept blocks only while writing the 101 response, bounded
+// by r.Context() and the handshake timeout.
+func Accept(w http.ResponseWriter, r *http.Request, opts ...AcceptOption) (*Conn, error) {
+	cfg, err := newAcceptConfig(opts)
+	if err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return nil, err
+	}
+	return accept(w, r, cfg, nil)
+}
+
+// accept runs Accept with a validated config; lifetime, if not nil,
+// replaces the configured one.
+func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime context.Context) (*Conn, error) {
+	hs := &handshake.Server{
+		Subprotocols:            cfg.conn.subprotocols,
+		Extensions:              cfg.conn.compression.negotiators(),
+		OriginPatterns:          cfg.originPatterns,
+		InsecureSkipOriginCheck: cfg.anyOrigin,
+	}
+	for k, vs := range cfg.header {
+		w.Header()[k] = append(w.Header()[k], vs...)
+	}
+	acc, err := hs.Upgrade(w, r)
+	if err != nil {
+		return nil, fmt.Errorf("ws: accept: %w", err)
+	}
+	cc := cfg.conn
+	if lifetime != nil {
+		cc.lifetime = lifetime
+	}
+	opts, err := cc.actorOptions(acc, frame.Server)
+	if err != nil {
+		acc.Conn.Close()
+		return nil, fmt.Errorf("ws: accept: %w", err)
+	}
+	c, err := actor.New(acc.Conn, acc.Reader, frame.Server, opts...)
+	if err != nil {
+		acc.Conn.Close()
+		return nil, fmt.Errorf("ws: accept: %w", err)
+	}
+	return c, nil
+}
+
+// actorOptions translates the shared settings and the handshake's outcome
+// into actor options for role.
+func (c *connConfig) actorOptions(acc *handshake.Accepted, role frame.Role) ([]actor.Option, error) {
+	opts := []actor.Option{
+		actor.WithMaxMessageSize(c.maxMessageSize),
+		actor.WithKeepalive(c.keepaliveInterval, c.keepaliveTimeout),
+		actor.WithCloseGracePeriod(c.closeGrace),
+		actor.WithIncomingBuffer(c.incomingBuffer),
+		actor.WithOutgoingBuffer(c.outgoingBuffer),
+		actor.WithReadBufferSize(c.readBufferSize),
+		actor.WithWriteBufferSize(c.writeBufferSize),
+	}
+	if acc.Protocol != "" {
+		opts = append(opts, actor.WithSubprotocol(acc.Protocol))
+	}
+	ext, err := c.compression.extension(acc.Deflate, role)
+	if err != nil {
+		return nil, err
+	}
+	if ext != nil {
+		opts = append(opts, actor.WithExtension(ext))
+	}
+	if c.maxFrameSize > 0 {
+		opts = append(opts, actor.WithMaxFrameSize(c.maxFrameSize))
+	}
+	if c.fragmentSize > 0 {
+		opts = append(opts, actor.WithFragmentSize(c.fragmentSize))
+	}
+	if c.writeTimeout > 0 {
+		opts = append(opts, actor.WithWriteTimeout(c.writeTimeout))
+	}
+	if c.lifetime != nil {
+		opts = append(opts, actor.WithLifetime(c.lifetime))
+	}
+	if c.onPing != nil {
+		opts = append(opts, actor.OnPing(c.onPing))
+	}
+	if c.onPong != nil {
+		opts = append(opts, actor.OnPong(c.onPong))
+	}
+	return opts, nil
+}
