@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/internal/wstest"
+)
+
+// pageScript drives the chat page: wait for the socket, post a line, wait
+// until the log shows every line in want, report the log.
+const pageScript = `
+(async () => {
+  const want = %s;
+  const result = { ok: false };
+  window.__wsTestResult = result;
+  const lines = () => Array.from(document.querySelectorAll('#log li')).map((li) => li.textContent);
+  const until = async (cond) => { while (!cond()) await new Promise((r) => setTimeout(r, 50)); };
+  try {
+    await until(() => window.chat && window.chat.sock.readyState === WebSocket.OPEN);
+    window.chat.send(%q);
+    await until(() => want.every((w) => lines().includes(w)));
+    result.ok = true;
+  } catch (e) {
+    result.error = String(e);
+  }
+  result.log = lines();
+  window.__wsTestDone = true;
+})();
+`
+
+// TestChatInChromium: two headless Chromium pages and a Go client chat in
+// one room; each sees the others' lines. The screenshots are the evidence.
+func TestChatInChromium(t *testing.T) {
+	wstest.RequirePeer(t, wstest.PeerChromium)
+	base, stop := start(t)
+	ctx := wstest.DeadlineAfter(t, 90*time.Second)
+
+	gopher := join(t, base, "gopher")
+	require.NoError(t, gopher.Send(ctx, ws.Text("hi from Go")))
+
+	want := []string{"alice: hello from alice", "bob: hello from bob", "gopher: hi from Go"}
+	wantJSON, _ := json.Marshal(want)
+	var wg sync.WaitGroup
+	results := make(map[string]json.RawMessage)
+	errs := make(map[string]error)
+	var mu sync.Mutex
+	for _, name := range []string{"alice", "bob"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shot := wstest.ArtifactPath(t, "chat-"+name+".png")
+			res, err := wstest.RunChromiumEval(t, ctx, base+"?name="+name, shot,
+				fmt.Sprintf(pageScript, wantJSON, "hello from "+name))
+			t.Logf("%s: screenshot %s", name, shot)
+			mu.Lock()
+			results[name], errs[name] = res, err
+			mu.Unlock()
+		}()
+	}
+	waitForAll(t, gopher, "alice: hello from alice", "bob: hello from bob")
+	wg.Wait()
+	for _, name := range []string{"alice", "bob"} {
+		t.Logf("%s: %s", name, results[name])
+		require.NoError(t, errs[name], name)
+		require.True(t, strings.Contains(string(results[name]), `"ok":true`), name)
+	}
+	require.NoError(t, stop())
+}
