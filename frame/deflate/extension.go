@@ -7,12 +7,12 @@ import (
 )
 
 // DefaultLevel is the compression level a zero Config gets: flate.BestSpeed.
-// It is the level where Go's compressor is cheapest by far, for three
-// reasons measured in docs/benchmarks-deflate.md: it compresses several
-// times faster than the default level 6 and loses only a little ratio on
-// JSON-like messages; resetting it between messages (no context takeover)
-// costs nothing, while levels 2..9 clear 640 KiB of hash tables on every
-// reset; and it is what gorilla/websocket and gws default to.
+// It is compress/flate's fastest LZ77 level, and the only one whose reset
+// is free: without context takeover a compressor is reset for every
+// message, and levels 2..9 then clear 640 KiB of hash chains each time,
+// which costs more than compressing a small message. gorilla/websocket
+// defaults to it as well. On the JSON-like messages of the benchmarks it
+// sends about a quarter of the bytes (docs/benchmarks-deflate.md).
 const DefaultLevel = flate.BestSpeed
 
 // DefaultThreshold is the size, in bytes, below which a zero Config sends

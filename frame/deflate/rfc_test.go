@@ -49,7 +49,7 @@ func TestRFC7692Examples(t *testing.T) {
 			code: frame.StatusProtocolError, is: frame.ErrReservedBits},
 		{name: "6.1/RSV1 on a control frame", wire: "c9 00",
 			code: frame.StatusProtocolError, is: frame.ErrReservedBits},
-		{name: "6.2/corrupt DEFLATE data", wire: "c1 03 ff ff ff",
+		{name: "7.2.2/corrupt DEFLATE data", wire: "c1 03 ff ff ff",
 			code: frame.StatusInvalidFramePayloadData, is: deflate.ErrCorrupt},
 		{name: "8.1/compressed text that inflates to invalid UTF-8", wire: "c1 07 00 01 00 fe ff ff 00",
 			code: frame.StatusInvalidFramePayloadData, is: frame.ErrInvalidUTF8},
