@@ -121,6 +121,7 @@ func (wr *Writer) writeMessage(op Opcode, payload []byte, useExt bool) error {
 		}
 		if bits != 0 {
 			wr.extBuf, payload, rsv = out, out, bits
+			defer wr.releaseExtBuf()
 		}
 	}
 	if wr.fragment <= 0 || len(payload) <= wr.fragment {
@@ -141,6 +142,15 @@ func (wr *Writer) writeMessage(op Opcode, payload []byte, useExt bool) error {
 		if fin {
 			return nil
 		}
+	}
+}
+
+// releaseExtBuf keeps a modest scratch buffer for encoded payloads and lets
+// a large one go once its frames are written, so one big compressed message
+// does not pin its memory for the life of the connection.
+func (wr *Writer) releaseExtBuf() {
+	if cap(wr.extBuf) > 64<<10 {
+		wr.extBuf = nil
 	}
 }
 
