@@ -11,15 +11,20 @@ CHROMIUM    ?= /usr/bin/chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := test
-.PHONY: help test test-unit test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-suite deps deps-node deps-chromium
+.PHONY: help test test-unit test-mem bench-quick test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-suite deps deps-node deps-chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: test-unit test-fuzz ## race tests of every package, then every fuzz target for FUZZTIME (3s)
+test: test-unit test-mem test-fuzz ## race tests of every package, memory-bound tests without -race, then every fuzz target for FUZZTIME (3s)
 
 test-unit: ## go test -race -count=1 ./...
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+# Tests that measure heap per connection skip themselves under -race (the
+# detector changes heap figures); run them once more without it.
+test-mem: ## memory-bound tests (idle heap per connection) without -race
+	$(GO) test -count=1 -run='IdleMemory' $(TESTFLAGS) ./...
 
 # Every `func FuzzX(f *testing.F)` in a _test.go file of this module's
 # packages (go list skips bench/, a module of its own, and node_modules), one
@@ -59,6 +64,10 @@ bench: ## go test benchmarks of every package
 
 bench-suite: ## the comparison suite in bench/ (its own module), if present
 	@if [ -f bench/go.mod ]; then cd bench && $(GO) run . ; \
+	else echo "bench/go.mod not found: no bench suite yet"; fi
+
+bench-quick: ## the comparison suite, short run (under 2 minutes)
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) run . -quick ; \
 	else echo "bench/go.mod not found: no bench suite yet"; fi
 
 deps: deps-node deps-chromium ## install the interop peers: npm packages and Chromium
