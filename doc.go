@@ -34,8 +34,8 @@
 //
 // # Options
 //
-// Options shared by both sides (limits, buffers, keepalive, subprotocols)
-// are of type Option and fit both Dial and Accept. Client-only options
+// Options shared by both sides (limits, buffers, keepalive, subprotocols,
+// compression) are of type Option and fit both Dial and Accept. Client-only options
 // (WithHeader, WithTLSConfig, WithProxy, WithRedirects, ...) are
 // DialOptions and server-only ones (WithOrigins, WithAnyOrigin,
 // WithResponseHeader) AcceptOptions: giving one to the wrong side does not
@@ -45,7 +45,11 @@
 // (DefaultMaxMessageSize), a ping after 30 s of silence and 30 s for its
 // pong, a 5 s grace period for close handshakes, and browsers accepted only
 // from the page's own origin (RFC 6455 §10.2; cross-site WebSocket
-// hijacking).
+// hijacking), and no compression: permessage-deflate (RFC 7692) is used only
+// when both sides enable it with WithCompression, because it costs CPU and
+// memory per connection and can leak secrets mixed with attacker-chosen data
+// through message sizes. Enabled, it runs without context takeover by
+// default.
 //
 // # Shutdown
 //

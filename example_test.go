@@ -119,3 +119,30 @@ func ExampleHandler() {
 	// <nil>
 	// going away
 }
+
+func ExampleWithCompression() {
+	// Both sides must enable compression for it to be used.
+	h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+		for msg := range c.Incoming() {
+			_ = c.Send(ctx, msg)
+		}
+	}, ws.WithCompression())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), ws.WithCompression())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Header.Get("Sec-WebSocket-Extensions"))
+	_ = conn.Send(ctx, ws.Text(strings.Repeat("compressible ", 100)))
+	fmt.Println(len((<-conn.Incoming()).Data))
+	fmt.Println(conn.Close(ctx, ws.StatusNormalClosure, ""))
+	// Output:
+	// permessage-deflate; server_no_context_takeover; client_no_context_takeover
+	// 1300
+	// <nil>
+}
