@@ -103,7 +103,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.raw == nil {
 		s.mu.Unlock()
 		acc.Conn.Close()
-		<-conn.Done()
+		abort(conn)
 		return
 	}
 	s.raw[acc.Conn] = struct{}{}
@@ -136,12 +136,23 @@ func (s *server) kill() {
 	for c := range s.raw {
 		c.Close()
 	}
-	s.raw = nil
+	conns := s.conns
+	s.raw, s.conns = nil, nil
 	s.end()
 	hs := s.hs
 	s.mu.Unlock()
 	_ = hs.Close()
+	for _, c := range conns {
+		abort(c) // the socket is closed: this ends a conn blocked on backpressure
+	}
 	s.wg.Wait()
+}
+
+// abort ends conn at once, without a close handshake.
+func abort(conn *actor.Conn) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = conn.Close(ctx, frame.StatusGoingAway, "")
 }
 
 // upgrades returns how many connections were accepted since the test began.
