@@ -301,7 +301,7 @@ func (r *run) loop(parent context.Context) error {
 			c.emit(Connected{Attempt: attempt, Response: resp})
 			var uptime time.Duration
 			var own bool
-			err, uptime, own = r.serve(parent, conn)
+			uptime, own, err = r.serve(conn)
 			if own {
 				return r.ownEnd(parent)
 			}
@@ -407,7 +407,7 @@ func (r *run) drop(conn *actor.Conn, code frame.StatusCode) {
 
 // serve runs a connection until it ends (err, uptime) or the client ends
 // it (own is true).
-func (r *run) serve(parent context.Context, conn *actor.Conn) (err error, uptime time.Duration, own bool) {
+func (r *run) serve(conn *actor.Conn) (uptime time.Duration, own bool, err error) {
 	c, start := r.c, time.Now()
 
 	prev, mine := r.lastFwd, make(chan struct{})
@@ -421,7 +421,7 @@ func (r *run) serve(parent context.Context, conn *actor.Conn) (err error, uptime
 	select {
 	case <-conn.Done():
 		<-pumpDone
-		return conn.Err(), time.Since(start), false
+		return time.Since(start), false, conn.Err()
 	case <-r.ctx.Done():
 	}
 	select {
@@ -441,7 +441,7 @@ func (r *run) serve(parent context.Context, conn *actor.Conn) (err error, uptime
 	}
 	<-conn.Done()
 	<-pumpDone
-	return conn.Err(), time.Since(start), true
+	return time.Since(start), true, conn.Err()
 }
 
 // pump writes queued messages on conn in order until conn ends, the run

@@ -38,7 +38,6 @@ type server struct {
 	wg    sync.WaitGroup // handlers
 	life  context.Context
 	end   context.CancelFunc
-	ups   int // upgrades since the start
 }
 
 func newServer(t *testing.T, handle func(context.Context, *actor.Conn, *http.Request)) *server {
@@ -108,7 +107,6 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.raw[acc.Conn] = struct{}{}
 	s.conns = append(s.conns, conn)
-	s.ups++
 	s.mu.Unlock()
 	if s.handle != nil {
 		s.handle(life, conn, r)
@@ -153,13 +151,6 @@ func abort(conn *actor.Conn) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = conn.Close(ctx, frame.StatusGoingAway, "")
-}
-
-// upgrades returns how many connections were accepted since the test began.
-func (s *server) upgrades() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ups
 }
 
 // recorder reads a client's events on the test goroutine.
