@@ -295,8 +295,9 @@ func WithTLSConfig(cfg *tls.Config) DialOption {
 }
 
 // WithProxy picks an HTTP proxy for each request, tunnelled with CONNECT;
-// http.ProxyFromEnvironment honours HTTP_PROXY/HTTPS_PROXY/NO_PROXY.
-// Default: no proxy.
+// returning nil, nil connects directly. User information in the proxy URL
+// is sent as Proxy-Authorization: Basic. Default: http.ProxyFromEnvironment
+// (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as net/http does.
 func WithProxy(proxy func(*http.Request) (*url.URL, error)) DialOption {
 	return dialOption(func(c *dialConfig) { c.proxy = proxy })
 }
