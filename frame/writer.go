@@ -25,7 +25,11 @@ type WriterConfig struct {
 	// BufferSize is the size of the buffer frames are gathered in before
 	// they are written; zero means DefaultWriteBufferSize. Frames that fit
 	// wait there until Flush; a larger unmasked payload goes straight to the
-	// connection with its header in one vectored write.
+	// connection with its header in one vectored write, and a larger masked
+	// one is masked into a pooled scratch buffer of up to 1 MiB and written
+	// the same way. The default-size buffer is borrowed from a pool when the
+	// first frame of a batch is written and given back by Flush, so an idle
+	// Writer holds no buffer; a buffer of any other size is the Writer's own.
 	BufferSize int
 
 	// Extension is the negotiated extension, if any; WriteMessage passes
@@ -51,8 +55,11 @@ type Writer struct {
 	ext      Extension
 	rand     io.Reader
 
-	buf    []byte // pending frames, cap fixed at BufferSize
-	extBuf []byte // scratch for the extension's output
+	buf    []byte  // pending frames, cap fixed at size; nil when pooled and empty
+	bufp   *[]byte // the pooled buffer buf came from, while borrowed
+	size   int     // BufferSize
+	pooled bool    // buf is borrowed per batch rather than owned
+	extBuf []byte  // scratch for the extension's output
 	vec    net.Buffers
 	vecArr [2][]byte
 
@@ -73,21 +80,43 @@ func NewWriter(w io.Writer, role Role, cfg WriterConfig) *Writer {
 	if src == nil {
 		src = rand.Reader
 	}
-	return &Writer{
+	wr := &Writer{
 		w:        w,
 		role:     role,
 		fragment: cfg.FragmentSize,
 		ext:      cfg.Extension,
 		rand:     src,
-		buf:      make([]byte, 0, size),
+		size:     size,
+		pooled:   size == DefaultWriteBufferSize,
 		keysPos:  keyBatch,
 	}
+	if !wr.pooled {
+		wr.buf = make([]byte, 0, size)
+	}
+	return wr
 }
 
 // Reset makes wr write to w, dropping anything not yet flushed.
 func (wr *Writer) Reset(w io.Writer) {
 	wr.w = w
 	wr.buf = wr.buf[:0]
+	wr.releaseBuf()
+}
+
+// ensureBuf borrows the pooled buffer for a batch of frames if wr has none.
+func (wr *Writer) ensureBuf() {
+	if wr.buf == nil {
+		wr.bufp = getBuf(wr.size)
+		wr.buf = *wr.bufp
+	}
+}
+
+// releaseBuf gives an empty borrowed buffer back to its pool.
+func (wr *Writer) releaseBuf() {
+	if wr.pooled && wr.bufp != nil && len(wr.buf) == 0 {
+		putBuf(wr.bufp)
+		wr.bufp, wr.buf = nil, nil
+	}
 }
 
 // Buffered returns how many bytes are waiting for Flush.
@@ -205,6 +234,7 @@ func (wr *Writer) writeControl(op Opcode, payload []byte) error {
 		return ErrInvalidRole
 	}
 	// The buffer holds at least 2*MaxHeaderSize+MaxControlPayload bytes.
+	wr.ensureBuf()
 	if cap(wr.buf)-len(wr.buf) < h.Size()+len(payload) {
 		if err := wr.Flush(); err != nil {
 			return err
@@ -219,12 +249,23 @@ func (wr *Writer) writeControl(op Opcode, payload []byte) error {
 	return nil
 }
 
-// Flush writes the buffered frames to the underlying writer.
+// Flush writes the buffered frames to the underlying writer and, for a
+// pooled buffer, gives the buffer back.
 func (wr *Writer) Flush() error {
-	if len(wr.buf) == 0 {
-		return nil
+	var err error
+	if len(wr.buf) > 0 {
+		_, err = wr.w.Write(wr.buf)
+		wr.buf = wr.buf[:0]
 	}
-	_, err := wr.w.Write(wr.buf)
+	wr.releaseBuf()
+	return err
+}
+
+// writeBufAnd writes the pending frames and p in one vectored write.
+func (wr *Writer) writeBufAnd(p []byte) error {
+	wr.vec = append(wr.vecArr[:0], wr.buf, p)
+	_, err := wr.vec.WriteTo(wr.w)
+	wr.vecArr = [2][]byte{}
 	wr.buf = wr.buf[:0]
 	return err
 }
@@ -241,10 +282,13 @@ func (wr *Writer) writeFrame(fin bool, rsv uint8, op Opcode, payload []byte) err
 	default:
 		return ErrInvalidRole
 	}
+	wr.ensureBuf()
 	if cap(wr.buf)-len(wr.buf) < h.Size() {
-		if err := wr.Flush(); err != nil {
+		if _, err := wr.w.Write(wr.buf); err != nil {
+			wr.buf = wr.buf[:0]
 			return err
 		}
+		wr.buf = wr.buf[:0]
 	}
 	wr.buf = AppendHeader(wr.buf, h)
 	if len(payload) <= cap(wr.buf)-len(wr.buf) {
@@ -257,24 +301,21 @@ func (wr *Writer) writeFrame(fin bool, rsv uint8, op Opcode, payload []byte) err
 	}
 	if !h.Masked {
 		// Header and payload in one vectored write: no copy of the payload.
-		wr.vec = append(wr.vecArr[:0], wr.buf, payload)
-		_, err := wr.vec.WriteTo(wr.w)
-		wr.vecArr = [2][]byte{}
-		wr.buf = wr.buf[:0]
-		return err
+		return wr.writeBufAnd(payload)
 	}
-	// Masked and larger than the buffer: mask through the buffer in chunks.
+	// Masked and larger than the buffer: mask into a pooled scratch buffer
+	// (in 1 MiB pieces beyond that) and write each piece with the pending
+	// frames and header in front of it.
+	scratch := getBuf(min(len(payload), maxPooledBuf))
+	defer putBuf(scratch)
 	pos := 0
 	for len(payload) > 0 {
-		start := len(wr.buf)
-		n := min(len(payload), cap(wr.buf)-start)
-		wr.buf = wr.buf[:start+n]
-		pos = maskCopy(wr.buf[start:], payload[:n], h.Mask, pos)
+		n := min(len(payload), cap(*scratch))
+		chunk := (*scratch)[:n]
+		pos = maskCopy(chunk, payload[:n], h.Mask, pos)
 		payload = payload[n:]
-		if len(wr.buf) == cap(wr.buf) {
-			if err := wr.Flush(); err != nil {
-				return err
-			}
+		if err := wr.writeBufAnd(chunk); err != nil {
+			return err
 		}
 	}
 	return nil
