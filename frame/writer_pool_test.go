@@ -39,7 +39,7 @@ func TestWriterPooledBuffer(t *testing.T) {
 		require.Equal(t, 4096, cap(w.buf))
 	})
 	t.Run("5.3/large masked frame is masked in one piece per MiB", func(t *testing.T) {
-		for _, size := range []int{DefaultWriteBufferSize + 1, 64 << 10, 1 << 20, 3<<20 + 7} {
+		for _, size := range []int{DefaultWriteBufferSize + 1, 64 << 10, 1 << 20, 3<<20 + 100} {
 			var cw countingWriter
 			w := NewWriter(&cw, Client, WriterConfig{})
 			payload := bytes.Repeat([]byte{0xA5}, size)
