@@ -84,11 +84,17 @@ func TestOutgoingThenSendOrder(t *testing.T) {
 // 5.5.2/5.5.3: Ping returns the RTT of its pong; OnPing/OnPong observe.
 func TestPing(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
-		pinged := make(chan []byte, 10)
-		ponged := make(chan []byte, 10)
-		cl, _ := newPair(t, m,
-			[]Option{OnPong(func(p []byte) { ponged <- append([]byte(nil), p...) })},
-			[]Option{OnPing(func(p []byte) { pinged <- append([]byte(nil), p...) })})
+		pinged := make(chan []byte, 1)
+		ponged := make(chan []byte, 1)
+		keep := func(ch chan []byte) func([]byte) {
+			return func(p []byte) {
+				select { // a callback must not block: it runs on the reader
+				case ch <- append([]byte(nil), p...):
+				default:
+				}
+			}
+		}
+		cl, _ := newPair(t, m, []Option{OnPong(keep(ponged))}, []Option{OnPing(keep(pinged))})
 		ctx := context.Background()
 		rtt, err := cl.Ping(ctx)
 		require.NoError(t, err)
@@ -336,7 +342,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"negative write timeout", WithWriteTimeout(-1)},
 		{"zero grace", WithCloseGracePeriod(0)},
 		{"tiny read buffer", WithReadBufferSize(8)},
-		{"nil lifetime", WithLifetime(nil)},
+		{"nil lifetime", WithLifetime(nilContext())},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -363,3 +369,6 @@ func TestCloseStatus(t *testing.T) {
 	require.Equal(t, frame.StatusAbnormalClosure, CloseStatus(errors.New("x")))
 	require.Equal(t, frame.StatusGoingAway, CloseStatus(&CloseError{Code: frame.StatusGoingAway}))
 }
+
+// nilContext returns a nil context, to test that WithLifetime refuses it.
+func nilContext() context.Context { return nil }

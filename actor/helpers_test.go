@@ -143,6 +143,7 @@ func newRaw(t testing.TB, m mode, role frame.Role, opts ...Option) (*Conn, *rawP
 		rawRole = frame.Client
 	}
 	c := mustNew(t, actorSide, role, opts...)
+	t.Cleanup(func() { rawSide.Close() }) // runs first: the actor need not wait out its grace period
 	p := &rawPeer{t: t, conn: rawSide, role: rawRole, key: [4]byte{1, 2, 3, 4}}
 	p.fr = frame.NewReader(bufio.NewReader(rawSide), rawRole, frame.ReaderConfig{})
 	return c, p
