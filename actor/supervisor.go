@@ -50,6 +50,11 @@ func (c *Conn) supervise(ctx context.Context) error {
 	defer c.conn.Close()
 	s.pinger.init(c.cfg.pingInterval, c.cfg.pongTimeout)
 	defer s.pinger.stop()
+	defer func() {
+		if s.grace != nil {
+			s.grace.Stop()
+		}
+	}()
 	var lifetime <-chan struct{}
 	if c.cfg.lifetime != nil {
 		lifetime = c.cfg.lifetime.Done()
