@@ -3,6 +3,7 @@ package actor
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,9 @@ type Conn struct {
 // WithReadBufferSize bytes.
 //
 // New starts the connection's goroutines and returns at once; from then on
-// the Conn owns conn and closes it when the connection ends. If the options
+// the Conn owns conn and closes it when the connection ends, and owns the
+// extension given WithExtension: if it is an io.Closer, it is closed after
+// the reader and writer have stopped. If the options
 // are invalid or the role is neither Client nor Server, New returns an error
 // and leaves conn untouched (the caller closes it).
 func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Conn, error) {
@@ -120,6 +123,9 @@ func (c *Conn) run() {
 	g.Go(func() error { return c.writeLoop(ctx) })
 	err := g.Wait()
 	_ = c.conn.Close() // already closed by the supervisor; make sure
+	if cl, ok := c.cfg.extension.(io.Closer); ok {
+		_ = cl.Close() // e.g. deflate returns its compressor to the pool
+	}
 	c.err = err
 	close(c.done)
 	close(c.incoming) // after done, so Err is set when a range over Incoming ends

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws/frame/deflate"
 )
 
 // 6.1/6.2: messages sent one way arrive whole, in order, with their type.
@@ -372,3 +373,17 @@ func TestCloseStatus(t *testing.T) {
 
 // nilContext returns a nil context, to test that WithLifetime refuses it.
 func nilContext() context.Context { return nil }
+
+// 9/RFC 7692: the Conn owns the extension and closes it once its reader
+// and writer have stopped.
+func TestExtensionClosed(t *testing.T) {
+	a, b := sockets(t, tcpMode)
+	ext := newDeflate(t, frame.Client)
+	cl := mustNew(t, a, frame.Client, WithExtension(ext))
+	sv := mustNew(t, b, frame.Server, WithExtension(newDeflate(t, frame.Server)))
+	require.NoError(t, cl.Send(context.Background(), Text("compressed")))
+	require.Equal(t, "compressed", string(recv(t, sv).Data))
+	require.NoError(t, cl.Close(context.Background(), frame.StatusNormalClosure, ""))
+	_, _, err := ext.EncodeMessage(nil, []byte("after the end"), frame.OpText)
+	require.ErrorIs(t, err, deflate.ErrClosed)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws/frame/deflate"
 )
 
 // mode is the transport a connection test runs over.
@@ -20,12 +21,15 @@ type mode string
 const (
 	pipeMode mode = "pipe" // net.Pipe: synchronous, unbuffered
 	tcpMode  mode = "tcp"  // loopback TCP: kernel buffers, real resets
+	// deflateMode is loopback TCP with permessage-deflate on both sides,
+	// compressing every message.
+	deflateMode mode = "deflate"
 )
 
 // run runs f once per transport, as net/http's tests run h1 and h2.
 func run(t *testing.T, f func(t *testing.T, m mode)) {
 	t.Helper()
-	for _, m := range []mode{pipeMode, tcpMode} {
+	for _, m := range []mode{pipeMode, tcpMode, deflateMode} {
 		t.Run(string(m), func(t *testing.T) { f(t, m) })
 	}
 }
@@ -41,6 +45,13 @@ func sockets(t testing.TB, m mode) (a, b net.Conn) {
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
 	return a, b
+}
+
+func newDeflate(t testing.TB, role frame.Role) *deflate.Extension {
+	t.Helper()
+	e, err := deflate.New(deflate.Params{}, role, deflate.Config{Threshold: -1})
+	require.NoError(t, err)
+	return e
 }
 
 // tcpPair returns both ends of a loopback TCP connection.
@@ -70,6 +81,10 @@ func tcpPair(t testing.TB) (net.Conn, net.Conn) {
 func newPair(t testing.TB, m mode, clientOpts, serverOpts []Option) (cl, sv *Conn) {
 	t.Helper()
 	a, b := sockets(t, m)
+	if m == deflateMode {
+		clientOpts = append(clientOpts[:len(clientOpts):len(clientOpts)], WithExtension(newDeflate(t, frame.Client)))
+		serverOpts = append(serverOpts[:len(serverOpts):len(serverOpts)], WithExtension(newDeflate(t, frame.Server)))
+	}
 	cl = mustNew(t, a, frame.Client, clientOpts...)
 	sv = mustNew(t, b, frame.Server, serverOpts...)
 	return cl, sv

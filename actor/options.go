@@ -169,7 +169,8 @@ func WithSubprotocol(p string) Option { return func(c *config) { c.subprotocol =
 // WithExtension sets the extension the handshake negotiated (such as
 // permessage-deflate from frame/deflate); the connection's frame reader and
 // writer pass data messages through it (default: none). The Conn uses it
-// from its reader and writer goroutines and owns it from New on.
+// from its reader and writer goroutines and owns it from New on; if it is an
+// io.Closer it is closed once the connection has ended.
 func WithExtension(e frame.Extension) Option { return func(c *config) { c.extension = e } }
 
 // OnPing calls f with the payload of every ping received, on the
