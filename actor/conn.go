@@ -60,6 +60,11 @@ type Conn struct {
 	ctrl    chan ctrlFrame  // supervisor -> writer
 	writeEv chan writeEvent // writer -> supervisor
 
+	// Waking a paused reader's read-ahead (see awaitCredit).
+	wakeMu  sync.Mutex
+	peeking bool // the reader is in a read-ahead; guarded by wakeMu
+	woken   bool // the supervisor set a past read deadline; guarded by wakeMu
+
 	stats stats
 }
 

@@ -36,7 +36,12 @@
 // the reader still peeks at the next frame and reads it if it is a control
 // frame, so a PING or CLOSE sent right behind the data is still answered;
 // one queued behind further data frames is not seen until the user reads
-// (bytes on a stream cannot be skipped without buffering them). A closing
+// (bytes on a stream cannot be skipped without buffering them). The paused
+// reader also reads ahead into its read buffer's free space (WithReadBufferSize),
+// so a peer that closes or resets the socket ends the connection with that I/O
+// error even if nobody reads Incoming; messages already in Incoming stay
+// readable, the held one is lost. Only once that buffer is full does the
+// reader stop reading the socket altogether. A closing
 // connection stops waiting for the user: once a close frame has been sent or
 // received, messages that find Incoming full are dropped so the reader can
 // reach the peer's close frame, and the grace period bounds the rest. The

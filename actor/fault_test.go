@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -384,4 +385,29 @@ func recvTick(t *testing.T, c *Conn) {
 		t.Fatalf("connection ended: %v", c.Err())
 	case <-time.After(time.Millisecond):
 	}
+}
+
+// 7.1.5: a peer that resets the connection while Incoming is full and
+// nobody reads: the paused reader is still reading the socket, so the
+// connection ends with the I/O error (no close frame, 1006) instead of
+// waiting for the user forever; what reached Incoming stays readable.
+func TestPeerResetWhileIncomingFull(t *testing.T) {
+	roles(t, func(t *testing.T, role frame.Role) {
+		c, p := newRaw(t, tcpMode, role, WithIncomingBuffer(1))
+		for _, s := range []string{"1", "2", "3"} {
+			p.send(true, frame.OpBinary, []byte(s))
+		}
+		tc, ok := p.conn.(*net.TCPConn)
+		require.True(t, ok)
+		require.NoError(t, tc.SetLinger(0)) // Close sends RST
+		require.NoError(t, p.conn.Close())
+		err := waitDone(t, c)
+		var ce *CloseError
+		require.False(t, errors.As(err, &ce), "no close frame was exchanged: %v", err)
+		require.ErrorContains(t, err, "actor: read: ")
+		require.Equal(t, frame.StatusAbnormalClosure, CloseStatus(err))
+		m, ok := <-c.Incoming()
+		require.True(t, ok)
+		require.Equal(t, "1", string(m.Data))
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"time"
 
 	"github.com/wsactor/ws/frame"
 )
@@ -26,6 +28,9 @@ const (
 	readClose // payload already validated by frame.Reader
 	readFail  // *frame.ProtocolError; the reader now discards the rest of the stream
 	readEnd   // the stream ended (io.EOF, an I/O error, or the socket was closed)
+	// readAheadEnd: the stream ended while the reader was paused behind a
+	// held message; frames read ahead are still in the read buffer.
+	readAheadEnd
 )
 
 // readLoop is the reader goroutine. It only does I/O: it reads frames and
@@ -45,6 +50,10 @@ func (c *Conn) readLoop(ctx context.Context) error {
 		Extension:      c.cfg.extension,
 	})
 	held := false // the supervisor holds a message of ours for Incoming
+	// A paused reader reads ahead and must be woken by a past read deadline
+	// when its credit comes; without deadlines it only waits for credit.
+	canWake := c.conn.SetReadDeadline(time.Time{}) == nil
+	ahead := false // a read-ahead failed: the socket has nothing more for us
 	ev := &readEvent{}
 	for {
 		if held {
@@ -53,12 +62,23 @@ func (c *Conn) readLoop(ctx context.Context) error {
 				return c.readEnded(ctx, ev, err)
 			}
 			if !frame.Opcode(b[0] & 0x0F).IsControl() {
-				select {
-				case <-c.credit:
-					held = false
-				case <-ctx.Done():
+				ok, err := c.awaitCredit(ctx, canWake && !ahead)
+				if err != nil {
+					// The socket is dead. The supervisor ends the connection
+					// with err unless it is closing: then it drops what it
+					// holds so we can read on to the peer's close frame.
+					ahead = true
+					ev.kind, ev.err = readAheadEnd, err
+					if !c.report(ctx, ev) {
+						return nil
+					}
+					ev.err = nil
+					ok, _ = c.awaitCredit(ctx, false)
+				}
+				if !ok {
 					return nil
 				}
+				held = false
 			}
 		}
 		op, p, err := fr.ReadMessage(nil)
@@ -134,4 +154,80 @@ func (c *Conn) readEnded(ctx context.Context, ev *readEvent, err error) error {
 	ev.kind, ev.err = readEnd, err
 	c.report(ctx, ev)
 	return nil
+}
+
+// awaitCredit waits, while the supervisor holds our message and the next
+// frame is a data frame, until the message is delivered (true) or ctx ends
+// (false). With canWake it keeps reading the socket into the read buffer's free
+// space, so that a peer that resets or closes the connection ends it with
+// that I/O error (err) even if the user never reads Incoming; without
+// canWake it never returns an error. When the
+// buffer is full it waits on the credit alone: the bytes in it are
+// bounded, and TCP flow control holds the rest back.
+//
+// The supervisor wakes a blocked read-ahead with a past read deadline (see
+// wakeReader); the peeking flag, under wakeMu, makes sure that deadline is
+// set only while we are in that read, and cleared before any other read.
+func (c *Conn) awaitCredit(ctx context.Context, canWake bool) (bool, error) {
+	for {
+		select {
+		case <-c.credit:
+			return true, nil
+		case <-ctx.Done():
+			return false, nil
+		default:
+		}
+		n := c.br.Buffered() + 1
+		if !canWake || n > c.br.Size() {
+			select {
+			case <-c.credit:
+				return true, nil
+			case <-ctx.Done():
+				return false, nil
+			}
+		}
+		c.wakeMu.Lock()
+		c.peeking = true
+		c.wakeMu.Unlock()
+		select { // credit given before peeking was set: no wake will come
+		case <-c.credit:
+			c.endPeek()
+			return true, nil
+		default:
+		}
+		_, err := c.br.Peek(n)
+		woken, derr := c.endPeek()
+		switch {
+		case woken && errors.Is(err, os.ErrDeadlineExceeded):
+			// our wake-up; the credit is waiting
+		case err != nil:
+			return false, err
+		case derr != nil:
+			return false, derr
+		}
+	}
+}
+
+// endPeek ends a read-ahead: after it the supervisor sets no deadline. If it
+// set one, endPeek clears it and reports woken.
+func (c *Conn) endPeek() (woken bool, err error) {
+	c.wakeMu.Lock()
+	c.peeking = false
+	woken, c.woken = c.woken, false
+	c.wakeMu.Unlock()
+	if woken {
+		err = c.conn.SetReadDeadline(time.Time{})
+	}
+	return woken, err
+}
+
+// wakeReader interrupts the reader's read-ahead, if it is in one, after the
+// supervisor gave it credit. It runs on the supervisor goroutine.
+func (c *Conn) wakeReader() {
+	c.wakeMu.Lock()
+	if c.peeking && !c.woken {
+		c.woken = true
+		_ = c.conn.SetReadDeadline(time.Unix(1, 0)) // checked to work when the reader started
+	}
+	c.wakeMu.Unlock()
 }

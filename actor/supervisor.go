@@ -148,6 +148,13 @@ func (s *supervisor) onRead(ev *readEvent) (bool, error) {
 			}
 			s.startClose(code, closeReason(ev.err))
 		}
+	case readAheadEnd:
+		// A dead socket while the user does not read (a paused reader reads
+		// ahead to notice it). A closing connection has stopped waiting for
+		// the user: the reader reads on to the peer's close frame, if any.
+		if !s.closing {
+			return true, s.result(fmt.Errorf("actor: read: %w", ev.err))
+		}
 	case readEnd:
 		return true, s.result(fmt.Errorf("actor: read: %w", ev.err))
 	}
@@ -230,6 +237,7 @@ func (s *supervisor) giveCredit() {
 	case s.c.credit <- struct{}{}:
 	default:
 	}
+	s.c.wakeReader()
 }
 
 // closeReason is the reason text we send when failing the connection: the
