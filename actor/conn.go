@@ -60,6 +60,13 @@ type Conn struct {
 	ctrl    chan ctrlFrame  // supervisor -> writer
 	writeEv chan writeEvent // writer -> supervisor
 
+	// The write side. fw belongs to the writer goroutine, except between a
+	// receive from lend and the matching send on back, when a Send that
+	// found the writer idle writes with it on its own goroutine.
+	fw   *frame.Writer
+	lend chan struct{} // writer -> Send: unbuffered, offered only when idle
+	back chan error    // Send -> writer: the lent write's error; capacity 1
+
 	// Waking a paused reader's read-ahead (see awaitCredit).
 	wakeMu  sync.Mutex
 	peeking bool // the reader is in a read-ahead; guarded by wakeMu
@@ -91,9 +98,7 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 	if role != frame.Client && role != frame.Server {
 		return nil, ErrInvalidRole
 	}
-	if br == nil {
-		br = bufio.NewReaderSize(conn, cfg.readBuffer)
-	}
+	br = readerFor(conn, br, cfg.readBuffer)
 	c := &Conn{
 		conn:     conn,
 		br:       br,
@@ -110,23 +115,72 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 		credit:   make(chan struct{}, 1),
 		ctrl:     make(chan ctrlFrame),
 		writeEv:  make(chan writeEvent),
+		fw: frame.NewWriter(conn, role, frame.WriterConfig{
+			FragmentSize: cfg.fragment,
+			BufferSize:   cfg.writeBuffer,
+			Extension:    cfg.extension,
+		}),
+		lend: make(chan struct{}),
+		back: make(chan error, 1),
 	}
 	go c.run()
 	return c, nil
 }
 
-// run starts the connection's three goroutines in one errgroup. Each has a
-// stated end: the supervisor returns the connection's final error (always
-// non-nil) after closing the socket, which cancels the group's ctx; the
-// reader and writer end when the socket is closed or that ctx is done.
-// Reader and writer report failures to the supervisor instead of returning
-// them, so that it can still send the right close frame.
+// readerFor returns the reader the connection reads through: br when it is
+// no bigger than size (or holds more than size bytes already read past the
+// handshake), else a fresh reader of size bytes that first yields what br
+// had buffered. The client handshake reads through a 16 KiB buffer; keeping
+// it for the connection's life would cost every idle connection 12 KiB.
+func readerFor(conn net.Conn, br *bufio.Reader, size int) *bufio.Reader {
+	if br == nil {
+		return bufio.NewReaderSize(conn, size)
+	}
+	n := br.Buffered()
+	if br.Size() <= size || n > size {
+		return br
+	}
+	if n == 0 {
+		return bufio.NewReaderSize(conn, size)
+	}
+	rest, _ := br.Peek(n)
+	return bufio.NewReaderSize(&prefixReader{rest: append([]byte(nil), rest...), r: conn}, size)
+}
+
+// prefixReader reads rest, then r.
+type prefixReader struct {
+	rest []byte
+	r    io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.rest) > 0 {
+		n := copy(b, p.rest)
+		p.rest = p.rest[n:]
+		if len(p.rest) == 0 {
+			p.rest = nil
+		}
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// run is the supervisor goroutine (see supervise); it starts the reader and
+// writer in an errgroup first. Each has a stated end: the supervisor returns
+// the connection's final error (always non-nil) after closing the socket,
+// then cancels the group's ctx; the reader and writer end when the socket is
+// closed or that ctx is done. Reader and writer report failures to the
+// supervisor instead of returning them, so that it can still send the right
+// close frame. Running the supervisor on run's own goroutine saves one
+// goroutine (and its stack) per connection.
 func (c *Conn) run() {
-	g, ctx := errgroup.WithContext(context.Background())
-	g.Go(func() error { return c.supervise(ctx) })
-	g.Go(func() error { return c.readLoop(ctx) })
-	g.Go(func() error { return c.writeLoop(ctx) })
-	err := g.Wait()
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.readLoop(gctx) })
+	g.Go(func() error { return c.writeLoop(gctx) })
+	err := c.supervise(gctx)
+	cancel()
+	_ = g.Wait()       // reader and writer return nil
 	_ = c.conn.Close() // already closed by the supervisor; make sure
 	if cl, ok := c.cfg.extension.(io.Closer); ok {
 		_ = cl.Close() // e.g. deflate returns its compressor to the pool
@@ -215,14 +269,27 @@ var sendPool = sync.Pool{New: func() any { return &sendReq{done: make(chan struc
 // the connection's end) and reports that outcome. When Send returns,
 // the connection no longer reads m.Data.
 //
-// Sends are queued with the same bound as Outgoing. Messages one goroutine
-// puts on Outgoing before calling Send are written before the Send's message.
+// When the writer is idle (nothing queued, no write in progress), Send
+// writes m itself, on the caller's goroutine, saving two goroutine
+// hand-offs; otherwise it queues m for the writer, with the same bound as
+// Outgoing. Either way, messages one goroutine puts on Outgoing before
+// calling Send are written before the Send's message.
 func (c *Conn) Send(ctx context.Context, m Message) error {
 	if m.Type != frame.OpText && m.Type != frame.OpBinary {
 		return ErrInvalidMessageType
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// The writer offers lend only while it waits with every queue empty,
+	// in the same select as its queues: taking it means nothing queued
+	// before us is still unwritten.
+	select {
+	case <-c.lend:
+		err := c.writeLent(m)
+		c.back <- err // capacity 1: never blocks
+		return err
+	default:
 	}
 	r := sendPool.Get().(*sendReq)
 	r.msg = m

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -79,6 +80,42 @@ func TestOutgoingThenSendOrder(t *testing.T) {
 		for i := range 51 {
 			require.Equal(t, []byte{byte(i)}, recv(t, sv).Data)
 		}
+	})
+}
+
+// 6.1: with Sends that write on their own goroutine when the writer is idle,
+// each goroutine's messages still go out in its order, Outgoing and Send
+// mixed; one goroutine's Outgoing message never overtakes its later Send.
+func TestMixedSendOrderConcurrent(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		cl, sv := newPair(t, m, nil, []Option{WithIncomingBuffer(1024)})
+		const senders, each = 4, 200
+		var wg sync.WaitGroup
+		for g := range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					msg := Binary([]byte{byte(g), byte(i)})
+					if i%3 == 0 {
+						cl.Outgoing() <- msg
+						continue
+					}
+					if err := cl.Send(context.Background(), msg); err != nil {
+						t.Errorf("Send: %v", err)
+						return
+					}
+				}
+			}()
+		}
+		next := make([]int, senders)
+		for range senders * each {
+			d := recv(t, sv).Data
+			require.Len(t, d, 2)
+			require.Equal(t, next[d[0]], int(d[1]), "sender %d out of order", d[0])
+			next[d[0]]++
+		}
+		wg.Wait()
 	})
 }
 
@@ -386,4 +423,32 @@ func TestExtensionClosed(t *testing.T) {
 	require.NoError(t, cl.Close(context.Background(), frame.StatusNormalClosure, ""))
 	_, _, err := ext.EncodeMessage(nil, []byte("after the end"), frame.OpText)
 	require.ErrorIs(t, err, deflate.ErrClosed)
+}
+
+// 4.1: bytes the handshake's reader already holds past the handshake are
+// the first frames; a big handshake reader is replaced by one of the read
+// buffer size (an idle connection should not keep 16 KiB) without losing
+// them.
+func TestHandshakeReaderHandOver(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		t.Run(fmt.Sprint("buffered=", buffered), func(t *testing.T) {
+			a, b := sockets(t, tcpMode)
+			p := &rawPeer{t: t, conn: a, role: frame.Client, key: [4]byte{1, 2, 3, 4}}
+			br := bufio.NewReaderSize(b, 16<<10)
+			if buffered {
+				p.send(true, frame.OpText, []byte("early"))
+				_, err := br.Peek(1)
+				require.NoError(t, err)
+			}
+			c, err := New(b, br, frame.Server, WithReadBufferSize(64))
+			require.NoError(t, err)
+			t.Cleanup(func() { a.Close(); <-c.Done() })
+			require.LessOrEqual(t, c.br.Size(), 64)
+			if buffered {
+				require.Equal(t, "early", string(recv(t, c).Data))
+			}
+			p.send(true, frame.OpText, bytes.Repeat([]byte("x"), 300))
+			require.Len(t, recv(t, c).Data, 300)
+		})
+	}
 }

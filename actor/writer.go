@@ -48,18 +48,26 @@ type writer struct {
 // supervisor.
 func (c *Conn) writeLoop(ctx context.Context) error {
 	w := &writer{
-		c: c,
-		fw: frame.NewWriter(c.conn, c.role, frame.WriterConfig{
-			FragmentSize: c.cfg.fragment,
-			BufferSize:   c.cfg.writeBuffer,
-			Extension:    c.cfg.extension,
-		}),
+		c:     c,
+		fw:    c.fw,
 		batch: make([]*sendReq, 0, maxBatch),
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case c.lend <- struct{}{}:
+			// A Send is writing with fw on its own goroutine. Wait for it
+			// whatever ctx says: it ends when the socket is closed, and fw
+			// and the extension must not be released under it.
+			if err := <-c.back; err != nil {
+				select {
+				case c.writeEv <- writeEvent{err: err}:
+				case <-ctx.Done():
+				}
+				return nil
+			}
+			continue
 		case f := <-c.ctrl:
 			w.begin()
 			w.control(&f)
@@ -91,6 +99,25 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// writeLent writes m with the writer's frame writer while the writer waits
+// (see Send), arming the write timeout and flushing like a batch of one.
+func (c *Conn) writeLent(m Message) error {
+	if d := c.cfg.writeTimeout; d > 0 {
+		if err := c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
+			return fmt.Errorf("actor: write: %w", err)
+		}
+	}
+	if err := c.fw.WriteMessage(m.Type, m.Data); err != nil {
+		return fmt.Errorf("actor: write: %w", err)
+	}
+	if err := c.fw.Flush(); err != nil {
+		return fmt.Errorf("actor: write: %w", err)
+	}
+	c.stats.messagesOut.Add(1)
+	c.stats.bytesOut.Add(uint64(len(m.Data)))
+	return nil
 }
 
 // gather writes what is already queued, control frames first, up to
