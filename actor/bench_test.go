@@ -89,34 +89,45 @@ func BenchmarkOutgoing(b *testing.B) {
 func BenchmarkReceive(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
-			c, p := newRaw(b, tcpMode, frame.Server)
-			one := p.frameBytes(true, 0, frame.OpBinary, make([]byte, size), nil)
-			batch := one
-			for len(batch) < 64<<10 {
-				batch = append(batch, one...)
-			}
-			stop := make(chan struct{})
-			defer close(stop)
-			go func() {
-				w := bufio.NewWriter(p.conn)
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if _, err := w.Write(batch); err != nil {
-						return
-					}
-					_ = w.Flush()
-				}
-			}()
-			b.SetBytes(int64(size))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				<-c.Incoming()
-			}
+			benchReceive(b, size, false)
 		})
+	}
+}
+
+func benchReceive(b *testing.B, size int, recycle bool) {
+	var opts []Option
+	if recycle {
+		opts = append(opts, WithRecycledBuffers(false))
+	}
+	c, p := newRaw(b, tcpMode, frame.Server, opts...)
+	one := p.frameBytes(true, 0, frame.OpBinary, make([]byte, size), nil)
+	batch := one
+	for len(batch) < 64<<10 {
+		batch = append(batch, one...)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		w := bufio.NewWriter(p.conn)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := w.Write(batch); err != nil {
+				return
+			}
+			_ = w.Flush()
+		}
+	}()
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		m := <-c.Incoming()
+		if recycle {
+			m.Release()
+		}
 	}
 }

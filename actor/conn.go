@@ -25,6 +25,8 @@ type MessageType = frame.Opcode
 type Message struct {
 	Type MessageType
 	Data []byte
+
+	pool *freeList // where Release returns Data; nil unless WithRecycledBuffers
 }
 
 // Text returns a text Message holding a copy of s.
@@ -73,6 +75,7 @@ type Conn struct {
 	woken   bool // the supervisor set a past read deadline; guarded by wakeMu
 
 	stats stats
+	free  *freeList // WithRecycledBuffers; nil without
 }
 
 // New starts a WebSocket connection over conn, whose handshake is done, in
@@ -122,6 +125,11 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 		}),
 		lend: make(chan struct{}),
 		back: make(chan error, 1),
+	}
+	if cfg.recycle {
+		// Enough for every message that can be in flight: Incoming, the
+		// held one, the one being read, and one the user holds.
+		c.free = newFreeList(cfg.incomingBuffer+3, cfg.recycleCheck)
 	}
 	go c.run()
 	return c, nil
@@ -192,7 +200,8 @@ func (c *Conn) run() {
 
 // Incoming returns the channel of received data messages. It is closed when
 // the connection ends, after Done; Err then says why. Each Message's Data is
-// the receiver's to keep. If nobody reads it and it fills, the connection
+// the receiver's to keep (or to give back with Release, see
+// WithRecycledBuffers). If nobody reads it and it fills, the connection
 // stops reading the socket (see the package doc).
 func (c *Conn) Incoming() <-chan Message { return c.incoming }
 

@@ -12,7 +12,8 @@
 //
 // # Goroutines
 //
-// New starts three goroutines in one errgroup. The supervisor owns every
+// New starts three goroutines: the supervisor, which starts the reader and
+// writer in an errgroup. The supervisor owns every
 // piece of mutable state (close handshake, pings in flight, the pong to
 // send, a held message) and is the only one that decides how the
 // connection ends; the reader and writer do I/O and report to it over
@@ -50,6 +51,14 @@
 //
 // Outgoing is bounded too (and Send calls share the bound): a full queue
 // blocks senders. The writer writes everything queued, then flushes once.
+// A Send that finds the writer idle writes its message itself, on the
+// caller's goroutine, while the writer waits (no goroutine hand-off).
+//
+// # Buffers
+//
+// Sending allocates nothing per message. Each received message gets a new
+// buffer, which the user keeps; with WithRecycledBuffers the user gives it
+// back with Message.Release and receiving allocates nothing either.
 //
 // # Cancellation
 //

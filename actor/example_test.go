@@ -89,3 +89,28 @@ func ExampleWithLifetime() {
 	fmt.Println(actor.CloseStatus(client.Err()))
 	// Output: going away
 }
+
+// A consumer that is done with each message's bytes gives them back, so the
+// connection receives without allocating.
+func ExampleMessage_Release() {
+	a, b := net.Pipe()
+	client, _ := actor.New(a, nil, frame.Client)
+	server, _ := actor.New(b, nil, frame.Server, actor.WithRecycledBuffers(false))
+	ctx := context.Background()
+	go func() {
+		for _, s := range []string{"one", "two", "three"} {
+			_ = client.Send(ctx, actor.Text(s))
+		}
+	}()
+	for range 3 {
+		m := <-server.Incoming()
+		fmt.Println(string(m.Data)) // copy out what must outlive Release
+		m.Release()                 // m.Data may now hold the next message
+	}
+	fmt.Println(client.Close(ctx, frame.StatusNormalClosure, ""))
+	// Output:
+	// one
+	// two
+	// three
+	// <nil>
+}

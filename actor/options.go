@@ -28,6 +28,8 @@ type config struct {
 	extension      frame.Extension
 	onPing         func([]byte)
 	onPong         func([]byte)
+	recycle        bool
+	recycleCheck   bool
 }
 
 // The defaults New uses.
@@ -183,3 +185,18 @@ func OnPing(f func(payload []byte)) Option { return func(c *config) { c.onPing =
 // connection's reader goroutine. payload is valid only during the call; f
 // must not block for long.
 func OnPong(f func(payload []byte)) Option { return func(c *config) { c.onPong = f } }
+
+// WithRecycledBuffers makes the connection reuse received messages'
+// buffers: a Message whose Data the user is done with goes back with
+// Message.Release and holds a later message, so a steady stream of
+// messages is received without allocating (default off: every message
+// gets a new buffer, which the user keeps). Each connection keeps at most
+// Incoming's capacity + 3 buffers, of up to 64 KiB each; bigger ones are
+// left to the GC. Messages that are never released are simply collected.
+//
+// With check, Release overwrites the buffer at once and a second Release
+// of the same buffer panics, so that a test finds Data used after Release;
+// it costs a lock and a fill per Release and is meant for tests.
+func WithRecycledBuffers(check bool) Option {
+	return func(c *config) { c.recycle, c.recycleCheck = true, check }
+}

@@ -81,7 +81,11 @@ func (c *Conn) readLoop(ctx context.Context) error {
 				held = false
 			}
 		}
-		op, p, err := fr.ReadMessage(nil)
+		var dst []byte
+		if c.free != nil {
+			dst = c.free.get()
+		}
+		op, p, err := fr.ReadMessage(dst)
 		if err != nil {
 			var pe *frame.ProtocolError
 			if errors.As(err, &pe) {
@@ -102,7 +106,7 @@ func (c *Conn) readLoop(ctx context.Context) error {
 		case frame.OpText, frame.OpBinary:
 			c.stats.messagesIn.Add(1)
 			c.stats.bytesIn.Add(uint64(len(p)))
-			m := Message{Type: op, Data: p}
+			m := Message{Type: op, Data: p, pool: c.free}
 			select {
 			case c.incoming <- m:
 				continue
