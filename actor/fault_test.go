@@ -411,3 +411,25 @@ func TestPeerResetWhileIncomingFull(t *testing.T) {
 		require.Equal(t, "1", string(m.Data))
 	})
 }
+
+// failWrites is a socket whose writes fail.
+type failWrites struct{ net.Conn }
+
+var errBoom = errors.New("boom")
+
+func (failWrites) Write([]byte) (int, error) { return 0, errBoom }
+
+// A Send written on the caller's goroutine (the writer was idle) that fails
+// returns the write error and ends the connection with it, as a failure of
+// the writer goroutine does.
+func TestSendWriteFails(t *testing.T) {
+	a, b := sockets(t, tcpMode)
+	c, err := New(failWrites{b}, nil, frame.Server)
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	err = c.Send(context.Background(), Text("x"))
+	require.ErrorIs(t, err, errBoom)
+	require.ErrorContains(t, err, "actor: write: ")
+	require.ErrorIs(t, waitDone(t, c), errBoom)
+	require.ErrorIs(t, c.Send(context.Background(), Text("y")), ErrClosed)
+}

@@ -40,7 +40,9 @@ type writer struct {
 // frames from the supervisor and messages from Outgoing and Send, writes
 // everything already queued, then flushes once (write coalescing), answers
 // the batch's Sends, and reports a written close frame or a failure to the
-// supervisor. After the close frame it writes nothing more.
+// supervisor. After the close frame it writes nothing more. While it waits
+// with nothing queued it also offers lend: a Send that takes it writes on
+// its own goroutine, and the writer waits for its result on back.
 //
 // It ends after a write error or after its close frame, once reported, and
 // when ctx is done; its interrupt is ctx plus the supervisor closing the
