@@ -12,7 +12,7 @@ import (
 // message, and levels 2..9 then clear 640 KiB of hash chains each time,
 // which costs more than compressing a small message. gorilla/websocket
 // defaults to it as well. On the JSON-like messages of the benchmarks it
-// sends about a quarter of the bytes (docs/benchmarks-deflate.md).
+// sends about a quarter of the bytes (docs/benchmarks.md, "frame/deflate").
 const DefaultLevel = flate.BestSpeed
 
 // DefaultThreshold is the size, in bytes, below which a zero Config sends

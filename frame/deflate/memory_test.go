@@ -9,7 +9,7 @@ import (
 	"github.com/wsactor/ws/frame/deflate"
 )
 
-// Documented heap per idle connection (docs/benchmarks-deflate.md), as
+// Documented heap per idle connection (docs/benchmarks.md, "frame/deflate"), as
 // bounds with margin: what one side's Extension holds after some traffic.
 const (
 	// No takeover either way: the Extension alone.
