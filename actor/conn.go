@@ -59,6 +59,7 @@ type Conn struct {
 	// Channels between the goroutines.
 	readEv  chan readEvent  // reader -> supervisor
 	credit  chan struct{}   // supervisor -> reader: the held message was delivered
+	pongAck chan struct{}   // supervisor -> reader: the pong for its ping went to the writer (or was dropped)
 	ctrl    chan ctrlFrame  // supervisor -> writer
 	writeEv chan writeEvent // writer -> supervisor
 
@@ -116,6 +117,7 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 		done:     make(chan struct{}),
 		readEv:   make(chan readEvent),
 		credit:   make(chan struct{}, 1),
+		pongAck:  make(chan struct{}, 1),
 		ctrl:     make(chan ctrlFrame),
 		writeEv:  make(chan writeEvent),
 		fw: frame.NewWriter(conn, role, frame.WriterConfig{

@@ -23,10 +23,11 @@
 //
 // # Control frames (RFC 6455 §5.5)
 //
-// The connection answers control frames itself: a PING with a PONG (only
-// the latest when several arrive before one can be written, as §5.5.3
-// allows, so a flood of pings costs no memory), a CLOSE by echoing its code
-// and closing (§5.5.1). The user never reads control frames; OnPing and
+// The connection answers control frames itself: every PING with a PONG,
+// in order, and before any message sent in reply to a data frame that
+// followed the ping (the reader reads on only once the pong is with the
+// writer, so a flood of pings costs no memory and is slowed to the pace at
+// which we can write), a CLOSE by echoing its code and closing (§5.5.1). The user never reads control frames; OnPing and
 // OnPong observe them.
 //
 // # Backpressure

@@ -140,6 +140,17 @@ func (c *Conn) readLoop(ctx context.Context) error {
 		if !c.report(ctx, ev) {
 			return nil
 		}
+		if ev.kind == readPing {
+			// Read on only once the pong is with the writer: pongs then go
+			// out in the order of their pings, each one, and before any
+			// reply to a message that follows the ping (Autobahn 2.10,
+			// 5.6). A peer that pings faster than we can write waits.
+			select {
+			case <-c.pongAck:
+			case <-ctx.Done():
+				return nil
+			}
+		}
 		ev.msg = Message{}
 	}
 }

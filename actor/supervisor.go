@@ -34,7 +34,7 @@ type supervisor struct {
 
 	// Control frames waiting for the writer.
 	pong    ctrlFrame
-	hasPong bool // latest-wins: a newer ping replaces the payload
+	hasPong bool // the reader waits (pongAck) until the writer has it
 	ping    uint64
 
 	pinger pinger
@@ -124,11 +124,13 @@ func (s *supervisor) onRead(ev *readEvent) (bool, error) {
 		}
 		s.held, s.holding = ev.msg, true
 	case readPing:
-		if !s.closing {
-			s.pong.op = frame.OpPong
-			s.pong.n = copy(s.pong.payload[:], ev.ctrl[:ev.n])
-			s.hasPong = true
+		if s.closing {
+			s.ackPong() // nothing follows our close frame
+			break
 		}
+		s.pong.op = frame.OpPong
+		s.pong.n = copy(s.pong.payload[:], ev.ctrl[:ev.n])
+		s.hasPong = true
 	case readPong:
 		s.onPong(ev.ctrl[:ev.n])
 	case readClose:
@@ -170,6 +172,11 @@ func (s *supervisor) startClose(code frame.StatusCode, reason string) {
 	s.sentCode, s.sentReason = code, reason
 	s.grace = time.NewTimer(s.c.cfg.closeGrace)
 	s.pinger.stop()
+	if s.hasPong {
+		// Our close frame goes first and nothing follows it.
+		s.hasPong = false
+		s.ackPong()
+	}
 	if s.holding {
 		// The reader waits for room in Incoming; a closing connection does
 		// not wait for a user who is not reading.
@@ -226,9 +233,18 @@ func (s *supervisor) handed(f *ctrlFrame) {
 		s.pendingClose, s.closeHanded = false, true
 	case frame.OpPong:
 		s.hasPong = false
+		s.ackPong()
 	case frame.OpPing:
 		s.pinger.handed(s.ping, time.Now())
 		s.ping = 0
+	}
+}
+
+// ackPong lets the reader, which waits after each ping, read on.
+func (s *supervisor) ackPong() {
+	select {
+	case s.c.pongAck <- struct{}{}:
+	default:
 	}
 }
 
