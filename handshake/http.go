@@ -1,7 +1,11 @@
 package handshake
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 )
@@ -24,8 +28,9 @@ func IsUpgradeRequest(r *http.Request) bool {
 // Upgrade validates a handshake received by net/http (RFC 6455 §4.2.1),
 // negotiates as Negotiate does, hijacks the connection
 // (http.ResponseController.Hijack), writes the 101 response and returns the
-// connection with net/http's buffered reader, which may already hold the
-// client's first frames. Headers set on w before the call are sent with the
+// connection with a buffered reader that first yields what net/http had
+// already read past the request (the client's first frames, if any) and
+// then reads the connection directly. Headers set on w before the call are sent with the
 // 101 (reserved handshake headers excepted: ErrReservedHeader).
 //
 // It answers refusals itself, through w: 400, 403, or 426 with
@@ -55,7 +60,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) (*Accepted, err
 		http.Error(w, "websocket: "+err.Error(), http.StatusInternalServerError)
 		return nil, fmt.Errorf("handshake: hijack: %w", err)
 	}
-	req.conn, req.br = conn, brw.Reader
+	req.conn, req.br = conn, detachReader(conn, brw.Reader)
 	req.dl.start(r.Context(), conn, s.HandshakeTimeout)
 	acc, err := req.Accept(a)
 	if err != nil {
@@ -78,4 +83,18 @@ func writeHTTPReject(w http.ResponseWriter, rej *RejectError) {
 	h.Set("Content-Length", strconv.Itoa(len(rej.Reason)+1))
 	w.WriteHeader(rej.Status)
 	_, _ = w.Write([]byte(rej.Reason + "\n"))
+}
+
+// detachReader returns a reader of conn that first yields what net/http's
+// reader br had buffered. br reads through net/http's connection reader,
+// which cancels the request's context on any read error — a read deadline
+// used to interrupt a read included — so the connection must not be read
+// through it after the hijack.
+func detachReader(conn net.Conn, br *bufio.Reader) *bufio.Reader {
+	n := br.Buffered()
+	if n == 0 {
+		return bufio.NewReaderSize(conn, br.Size())
+	}
+	rest, _ := br.Peek(n)
+	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn), max(br.Size(), n))
 }
