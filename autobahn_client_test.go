@@ -239,6 +239,13 @@ func TestAutobahnClientCompression(t *testing.T) {
 // inflates it if its first frame has RSV1. It uses t.Errorf so that it may
 // run off the test goroutine.
 func readCompressedAs(t *testing.T, br *bufio.Reader, masked bool) (frame.Opcode, []byte) {
+	op, p, _ := readCompressedRsv(t, br, masked)
+	return op, p
+}
+
+// readCompressedRsv is readCompressedAs also reporting whether the message
+// was compressed.
+func readCompressedRsv(t *testing.T, br *bufio.Reader, masked bool) (frame.Opcode, []byte, bool) {
 	var op frame.Opcode
 	var rsv uint8
 	var p []byte
@@ -246,12 +253,12 @@ func readCompressedAs(t *testing.T, br *bufio.Reader, masked bool) (frame.Opcode
 		h, err := frame.ReadHeader(br)
 		if err != nil {
 			t.Errorf("read: %v", err)
-			return 0, nil
+			return 0, nil, false
 		}
 		b := make([]byte, h.Length)
 		if _, err := io.ReadFull(br, b); err != nil {
 			t.Errorf("read: %v", err)
-			return 0, nil
+			return 0, nil, false
 		}
 		if h.Masked != masked {
 			t.Errorf("mask bit %v", h.Masked)
@@ -261,7 +268,7 @@ func readCompressedAs(t *testing.T, br *bufio.Reader, masked bool) (frame.Opcode
 		}
 		if h.Opcode == frame.OpClose {
 			t.Errorf("closed: %q", b)
-			return 0, nil
+			return 0, nil, false
 		}
 		if h.Opcode != frame.OpContinuation {
 			op, rsv = h.Opcode, h.Rsv
@@ -272,7 +279,7 @@ func readCompressedAs(t *testing.T, br *bufio.Reader, masked bool) (frame.Opcode
 		}
 	}
 	if rsv&frame.Rsv1 == 0 {
-		return op, p
+		return op, p, false
 	}
-	return op, inflate(t, p)
+	return op, inflate(t, p), true
 }

@@ -27,9 +27,12 @@ const (
 // Window-bits policy. Go's compress/flate always compresses with a 32 KiB
 // (15-bit) window and cannot be limited, while its inflater accepts any
 // window of 8..15 bits. Hence:
-//   - As server, an offer with server_max_window_bits below 15 is declined
-//     (RFC 7692 §7.1: a server declines an offer it cannot honour) and the
-//     next alternative is tried; if none fits, no compression is used.
+//   - As server, an offer with server_max_window_bits=N is accepted with the
+//     same N. For N below 15 the codec (frame/deflate) then compresses only
+//     messages of at most 2^N bytes, each on its own, so no back-reference
+//     reaches beyond the window, and sends longer ones uncompressed, which
+//     is always legal. (Declining instead would leave peers that ask for a
+//     small window, such as Autobahn's 13.3 and 13.5, without compression.)
 //     client_max_window_bits in an offer, with or without a value, is fine.
 //   - As client, we never offer server_max_window_bits. We offer
 //     client_max_window_bits (without a value, as Chromium does) only when
@@ -92,9 +95,6 @@ func (d *PerMessageDeflate) Negotiate(offers []Extension) (Extension, bool) {
 		if err != nil {
 			continue
 		}
-		if p.serverBits != 0 && p.serverBits < 15 {
-			continue // we cannot limit our compressor's window
-		}
 		resp := Extension{Name: DeflateName}
 		if p.serverNCT || d.ServerNoContextTakeover {
 			resp.Params = append(resp.Params, Param{Name: serverNoContextTakeover})
@@ -104,8 +104,9 @@ func (d *PerMessageDeflate) Negotiate(offers []Extension) (Extension, bool) {
 		}
 		if p.serverBits != 0 {
 			// RFC 7692 §7.1.2.1: accepting the parameter means echoing it
-			// with the same or a smaller value.
-			resp.Params = append(resp.Params, Param{Name: serverMaxWindowBits, Value: "15"})
+			// with the same or a smaller value; below 15 the codec keeps
+			// compressed messages within the window (see above).
+			resp.Params = append(resp.Params, Param{Name: serverMaxWindowBits, Value: strconv.Itoa(p.serverBits)})
 		}
 		if bits := d.clientBits(); p.clientBitsOffered && bits != 0 {
 			if p.clientBits != 0 && p.clientBits < bits {

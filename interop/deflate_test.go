@@ -112,8 +112,8 @@ func TestDeflateNodeClientOurServer(t *testing.T) {
 			[]string{"server_no_context_takeover", "client_no_context_takeover"}},
 		{"7.1.2.2/client_max_window_bits limited by us", []ws.AcceptOption{ws.WithContextTakeover(), ws.WithClientMaxWindowBits(9)},
 			[]string{"--deflate", "--client-max-window-bits", "12"}, []string{"client_max_window_bits=9"}},
-		{"7.1.2.1/server_max_window_bits=10 offer is declined", nil,
-			[]string{"--deflate", "--server-max-window-bits", "10"}, nil},
+		{"7.1.2.1/server_max_window_bits=10 offer is accepted (longer messages go uncompressed)", nil,
+			[]string{"--deflate", "--server-max-window-bits", "10"}, []string{"server_max_window_bits=10"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startOurServer(t, echo, append([]ws.AcceptOption{ws.WithCompression(), ws.WithMaxMessageSize(16 << 20)}, tc.server...)...)

@@ -88,8 +88,9 @@ type Extension struct {
 // Window bits (RFC 7692 §7.1.2). Decompression accepts any window 8..15:
 // compress/flate inflates with a 32 KiB window, a superset. Compression
 // cannot be limited below 32 KiB by compress/flate, so when our side's max
-// window bits w is below 15 (a server demanded client_max_window_bits=w; a
-// server of ours declines offers that would limit its own window), we
+// window bits w is below 15 (a server demanded client_max_window_bits=w, or
+// a client's offer had server_max_window_bits=w and a server of ours took
+// it), we
 // compress only messages of at most 2^w bytes, each with a fresh
 // compressor, whose back-references therefore stay within 2^w bytes; longer
 // messages go uncompressed (RSV1 clear), which is always legal.
