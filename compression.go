@@ -65,9 +65,10 @@ func WithContextTakeover() Option {
 // WithClientMaxWindowBits limits the client's LZ77 window to 2^bits bytes,
 // bits in 8..15 (RFC 7692 §7.1.2.2). A server answers offers that allow it
 // with client_max_window_bits=bits, bounding the memory the client's side of
-// the context costs it; a client offers client_max_window_bits (Go's
-// compressor then sends only messages that fit the window compressed).
-// Default: no limit. It requires WithCompression.
+// the context costs it. A client always offers client_max_window_bits
+// (without a value) when compression is on, and honours whatever window the
+// server then asks for by sending only messages that fit it compressed.
+// Default: 15, no limit. It requires WithCompression.
 func WithClientMaxWindowBits(bits int) Option {
 	return connOption(func(c *connConfig) { c.compression.clientBits = bits; c.compression.note("WithClientMaxWindowBits") })
 }
@@ -94,16 +95,26 @@ func (c *compression) validate() error {
 	return nil
 }
 
-// negotiators returns the handshake's extension negotiators, or nil when
-// compression is off.
-func (c *compression) negotiators() []handshake.Negotiator {
+// negotiators returns the handshake's extension negotiators for role, or nil
+// when compression is off.
+func (c *compression) negotiators(role frame.Role) []handshake.Negotiator {
 	if !c.enabled {
 		return nil
+	}
+	// Without WithClientMaxWindowBits a client still offers
+	// client_max_window_bits (as Chromium and npm ws do): it tells the
+	// server it may limit our window — we can honour any limit, by sending
+	// messages that do not fit it uncompressed — and some servers accept
+	// compression only from clients that offer it. A server answers with a
+	// limit only when one was set.
+	bits := c.clientBits
+	if bits == 0 && role == frame.Client {
+		bits = 15
 	}
 	return []handshake.Negotiator{&handshake.PerMessageDeflate{
 		ServerNoContextTakeover: !c.contextTakeover,
 		ClientNoContextTakeover: !c.contextTakeover,
-		ClientMaxWindowBits:     c.clientBits,
+		ClientMaxWindowBits:     bits,
 	}}
 }
 

@@ -122,3 +122,32 @@ func TestCompressionOptions(t *testing.T) {
 		require.Error(t, err)
 	}
 }
+
+// TestCompressionClientOffer: with compression on, ws.Dial offers
+// client_max_window_bits (RFC 7692 §7.1.2.2) like Chromium and npm ws do, so
+// servers that accept compression only from clients able to honour a window
+// limit still compress; a server given no limit answers without one.
+func TestCompressionClientOffer(t *testing.T) {
+	var offer atomic.Value
+	h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+		offer.Store(ws.RequestFromContext(ctx).Header.Get("Sec-WebSocket-Extensions"))
+		for m := range c.Incoming() {
+			if c.Send(ctx, m) != nil {
+				return
+			}
+		}
+	}, ws.WithCompression())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	ctx := context.Background()
+	c, resp, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), ws.WithCompression())
+	require.NoError(t, err)
+	require.NoError(t, c.Send(ctx, ws.Text(strings.Repeat("compress me ", 100))))
+	got := <-c.Incoming()
+	require.Equal(t, strings.Repeat("compress me ", 100), string(got.Data))
+	require.NoError(t, c.Close(ctx, ws.StatusNormalClosure, ""))
+	require.NoError(t, h.Shutdown(ctx))
+
+	require.Equal(t, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits", offer.Load())
+	require.Equal(t, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", resp.Header.Get("Sec-WebSocket-Extensions"))
+}

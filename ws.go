@@ -115,7 +115,7 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 	hc := &handshake.Client{
 		Origin:           cfg.origin,
 		Subprotocols:     cfg.conn.subprotocols,
-		Extensions:       cfg.conn.compression.negotiators(),
+		Extensions:       cfg.conn.compression.negotiators(frame.Client),
 		Header:           cfg.header,
 		HandshakeTimeout: cfg.handshakeTimeout,
 		Dialer:           cfg.dialer,
@@ -166,7 +166,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts ...AcceptOption) (*Conn
 func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime context.Context) (*Conn, error) {
 	hs := &handshake.Server{
 		Subprotocols:            cfg.conn.subprotocols,
-		Extensions:              cfg.conn.compression.negotiators(),
+		Extensions:              cfg.conn.compression.negotiators(frame.Server),
 		OriginPatterns:          cfg.originPatterns,
 		InsecureSkipOriginCheck: cfg.anyOrigin,
 	}
