@@ -35,12 +35,13 @@ const (
 //     small window, such as Autobahn's 13.3 and 13.5, without compression.)
 //     client_max_window_bits in an offer, with or without a value, is fine.
 //   - As client, we never offer server_max_window_bits. We offer
-//     client_max_window_bits (without a value, as Chromium does) only when
-//     ClientMaxWindowBits is set. If the server then answers
-//     client_max_window_bits=N with N < 15 the handshake still succeeds and
-//     deflate.Params.ClientMaxWindowBits records N: the codec cannot
-//     compress within that window, so it sends messages uncompressed, which
-//     is always legal.
+//     client_max_window_bits (without a value, as Chromium does) when
+//     ClientMaxWindowBits is set (package ws always sets it when compression
+//     is on). If the server then answers client_max_window_bits=N with
+//     N < 15 the handshake still succeeds and deflate.Params.ClientMaxWindowBits
+//     records N: the codec compresses only messages of at most 2^N bytes,
+//     each on its own, and sends longer ones uncompressed, which is always
+//     legal.
 type PerMessageDeflate struct {
 	// ServerNoContextTakeover: as client, offer server_no_context_takeover
 	// (the server must then reset its compressor after each message and
