@@ -615,7 +615,9 @@ func pmdOffers() []pmdOffer {
 	}
 }
 
-// upgradeRawResp is upgradeRaw returning the response too.
+// upgradeRawResp performs a client handshake by hand on a fresh TCP
+// connection to addr and returns it with a reader past the 101 and the
+// response.
 func upgradeRawResp(t *testing.T, addr, extra string) (net.Conn, *bufio.Reader, *http.Response) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)

@@ -143,19 +143,7 @@ func requireClosedBy(t *testing.T, c *ws.Conn, code ws.StatusCode) {
 // connection to addr and returns it with a reader past the 101.
 func upgradeRaw(t *testing.T, addr string, extra string) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
-	key := "dGhlIHNhbXBsZSBub25jZQ=="
-	_, err = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: "+addr+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\n"+extra+"\r\n")
-	require.NoError(t, err)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
-	require.Equal(t, handshake.AcceptKey(key), resp.Header.Get("Sec-WebSocket-Accept"))
+	conn, br, _ := upgradeRawResp(t, addr, extra)
 	return conn, br
 }
 
