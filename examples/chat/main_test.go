@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -15,38 +14,16 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/internal/wstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// start runs the chat on 127.0.0.1:0 and returns its base URL
-// ("http://127.0.0.1:PORT/") and a function that stops it as SIGINT would.
+// start runs the program on 127.0.0.1:0 and returns its URL and a
+// function that stops it as SIGINT would.
 func start(t *testing.T) (base string, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0"}, pw)
-		pw.CloseWithError(errors.New("run returned"))
-		errc <- err
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	require.NoError(t, err)
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	base, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	require.True(t, ok, "first line %q", line)
-	var once bool
-	stop = func() error {
-		if once {
-			return nil
-		}
-		once = true
-		cancel()
-		return <-errc
-	}
-	t.Cleanup(func() { _ = stop() })
-	return base, stop
+	return wstest.StartProgram(t, run, "-addr", "127.0.0.1:0")
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,28 +11,16 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/internal/wstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// start runs the program on 127.0.0.1:0 and returns its URL, a function
-// that stops it as SIGINT would, and its result.
+// start runs the program on 127.0.0.1:0 and returns its URL and a
+// function that stops it as SIGINT would.
 func start(t *testing.T) (url string, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	errc := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0"}, pw)
-		pw.CloseWithError(errors.New("run returned"))
-		errc <- err
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	require.NoError(t, err)
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	require.True(t, ok, "first line %q", line)
-	return url, func() error { cancel(); return <-errc }
+	return wstest.StartProgram(t, run, "-addr", "127.0.0.1:0")
 }
 
 func TestEcho(t *testing.T) {
