@@ -67,7 +67,7 @@ bench-suite: ## the comparison suite in bench/ (its own module), if present
 	else echo "bench/go.mod not found: no bench suite yet"; fi
 
 bench-quick: ## the comparison suite, short run (under 2 minutes)
-	@if [ -f bench/go.mod ]; then cd bench && $(GO) run . -quick ; \
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) run . -quick -out results/quick ; \
 	else echo "bench/go.mod not found: no bench suite yet"; fi
 
 deps: deps-node deps-chromium ## install the interop peers: npm packages and Chromium
