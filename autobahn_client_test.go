@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -20,8 +19,9 @@ import (
 )
 
 // abServer runs a raw Autobahn-like server on 127.0.0.1: it completes the
-// handshake with handshake.Server (Extensions as given) and hands the
-// connection to fn, then closes it. It returns the ws:// URL.
+// handshake on the raw connection with handshake.Server (Extensions as
+// given) and hands the connection to fn, then closes it. It returns the
+// ws:// URL. The bad-input client tests use it too (rawServer).
 func abServer(t *testing.T, exts []handshake.Negotiator, fn func(conn net.Conn, br *bufio.Reader, acc *handshake.Accepted)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,35 +36,15 @@ func abServer(t *testing.T, exts []handshake.Negotiator, fn func(conn net.Conn, 
 		}
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
-		br := bufio.NewReader(conn)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		rw := &hijackWriter{conn: conn, br: br, h: http.Header{}}
 		hs := &handshake.Server{Extensions: exts, InsecureSkipOriginCheck: true}
-		acc, err := hs.Upgrade(rw, req)
+		acc, err := hs.Handshake(context.Background(), conn)
 		if err != nil {
 			return
 		}
+		_ = conn.SetDeadline(time.Now().Add(20 * time.Second)) // the handshake cleared it
 		fn(acc.Conn, acc.Reader, acc)
 	}()
 	return "ws://" + ln.Addr().String() + "/"
-}
-
-// hijackWriter is a minimal http.ResponseWriter + http.Hijacker over a raw
-// connection, so handshake.Server can answer on it.
-type hijackWriter struct {
-	conn net.Conn
-	br   *bufio.Reader
-	h    http.Header
-}
-
-func (w *hijackWriter) Header() http.Header         { return w.h }
-func (w *hijackWriter) Write(b []byte) (int, error) { return w.conn.Write(b) }
-func (w *hijackWriter) WriteHeader(int)             {}
-func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.conn, bufio.NewReadWriter(w.br, bufio.NewWriter(w.conn)), nil
 }
 
 // echoClient dials url and echoes every message back until the connection

@@ -186,35 +186,11 @@ func TestBadInputServer(t *testing.T) {
 	}
 }
 
-// rawServer accepts one TCP connection on 127.0.0.1, answers its upgrade
-// request with 101 and hands the connection to fn.
+// rawServer accepts one TCP connection on 127.0.0.1, completes its upgrade
+// and hands the connection to fn: abServer without extensions.
 func rawServer(t *testing.T, fn func(conn net.Conn, br *bufio.Reader)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
-	go func() {
-		defer close(done)
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-		br := bufio.NewReader(conn)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		_, err = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-			"Sec-WebSocket-Accept: "+handshake.AcceptKey(req.Header.Get("Sec-WebSocket-Key"))+"\r\n\r\n")
-		if err != nil {
-			return
-		}
-		fn(conn, br)
-	}()
-	return "ws://" + ln.Addr().String() + "/"
+	return abServer(t, nil, func(conn net.Conn, br *bufio.Reader, _ *handshake.Accepted) { fn(conn, br) })
 }
 
 // TestBadInputClient: a raw server sends each bad input to a client from
