@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws/frame"
@@ -432,4 +434,113 @@ func TestSendWriteFails(t *testing.T) {
 	require.ErrorContains(t, err, "actor: write: ")
 	require.ErrorIs(t, waitDone(t, c), errBoom)
 	require.ErrorIs(t, c.Send(context.Background(), Text("y")), ErrClosed)
+}
+
+// 5.5.1: Sends racing a Close from many goroutines — some written on their
+// own goroutine, some queued — never put a data frame after the close frame,
+// and each returns nil (written) or ErrClosed. The raw peer reads every
+// frame the actor sent and checks that the close frame is the last.
+func TestSendsRacingClose(t *testing.T) {
+	roles(t, func(t *testing.T, role frame.Role) {
+		c, p := newRaw(t, tcpMode, role)
+		payload := bytes.Repeat([]byte("y"), 300)
+		var wg sync.WaitGroup
+		var sent atomic.Int64
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					err := c.Send(context.Background(), Binary(payload))
+					if err != nil {
+						assert.ErrorIs(t, err, ErrClosed)
+						return
+					}
+					sent.Add(1)
+				}
+			}()
+		}
+		type result struct {
+			data   int64
+			closed bool
+			after  int // frames after the close frame
+		}
+		got := make(chan result, 1)
+		go func() {
+			var r result
+			for {
+				op, _, err := p.next()
+				if err != nil {
+					got <- r
+					return
+				}
+				switch {
+				case r.closed:
+					r.after++
+				case op == frame.OpClose:
+					r.closed = true
+					p.closeBack()
+				default:
+					r.data++
+				}
+			}
+		}()
+		for c.Stats().MessagesOut < 100 {
+			recvTick(t, c)
+		}
+		require.NoError(t, c.Close(context.Background(), frame.StatusNormalClosure, ""))
+		wg.Wait()
+		r := <-got
+		require.True(t, r.closed, "no close frame")
+		require.Zero(t, r.after, "frames after the close frame")
+		require.Equal(t, sent.Load(), r.data, "every Send that returned nil was written")
+	})
+}
+
+// closeBack answers the actor's close frame and half-closes the socket, as
+// a server closes TCP first (RFC 6455 §7.1.1), so that a client actor need
+// not wait out its grace period. It does not fail the test: it may run off
+// the test goroutine.
+func (p *rawPeer) closeBack() {
+	b, _ := frame.AppendClosePayload(nil, frame.StatusNormalClosure, "")
+	_, _ = p.conn.Write(p.frameBytes(true, 0, frame.OpClose, b, nil))
+	if tc, ok := p.conn.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+	}
+}
+
+// A Send that found the writer idle, and is about to write on its own
+// goroutine when a Close gets its close frame out first, must not write
+// after it (5.5.1): it returns ErrClosed and the close frame is the last
+// frame on the wire.
+func TestLentSendLosesToClose(t *testing.T) {
+	roles(t, func(t *testing.T, role frame.Role) {
+		c, p := newRaw(t, tcpMode, role)
+		entered, release := make(chan struct{}), make(chan struct{})
+		c.testHookLent = func() { close(entered); <-release }
+		sendErr := make(chan error, 1)
+		for lent := false; !lent; {
+			go func() { sendErr <- c.Send(context.Background(), Text("late")) }()
+			select {
+			case <-entered: // the Send holds lend: the writer was idle
+				lent = true
+			case err := <-sendErr: // queued (the writer was not parked yet) and written
+				require.NoError(t, err)
+				_, b, err := p.next()
+				require.NoError(t, err)
+				require.Equal(t, "late", string(b))
+			}
+		}
+		closeErr := make(chan error, 1)
+		go func() { closeErr <- c.Close(context.Background(), frame.StatusNormalClosure, "") }()
+		op, _, err := p.next()
+		require.NoError(t, err)
+		require.Equal(t, frame.OpClose, op, "the close frame comes first")
+		close(release)
+		require.ErrorIs(t, <-sendErr, ErrClosed)
+		p.closeBack()
+		op, _, err = p.next()
+		require.Error(t, err, "a frame followed the close frame: %v", op)
+		require.NoError(t, <-closeErr)
+	})
 }

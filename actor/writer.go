@@ -42,12 +42,12 @@ type writer struct {
 // the batch's Sends, and reports a written close frame or a failure to the
 // supervisor. After the close frame it writes nothing more. While it waits
 // with nothing queued it also offers lend: a Send that takes it writes on
-// its own goroutine, and the writer waits for its result on back.
+// its own goroutine under wmu, which every batch holds too.
 //
-// It ends after a write error or after its close frame, once reported, and
-// when ctx is done; its interrupt is ctx plus the supervisor closing the
-// socket (which fails a blocked write). It returns nil: failures go to the
-// supervisor.
+// It ends after a write error (its own or a lent write's) or after its
+// close frame, once reported, and when ctx is done; its interrupt is ctx
+// plus the supervisor closing the socket (which fails a blocked write). It
+// returns nil: failures go to the supervisor.
 func (c *Conn) writeLoop(ctx context.Context) error {
 	w := &writer{
 		c:     c,
@@ -59,25 +59,19 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case c.lend <- struct{}{}:
-			// A Send is writing with fw on its own goroutine. Wait for it
-			// whatever ctx says: it ends when the socket is closed, and fw
-			// and the extension must not be released under it.
-			if err := <-c.back; err != nil {
-				select {
-				case c.writeEv <- writeEvent{err: err}:
-				case <-ctx.Done():
-				}
-				return nil
-			}
+			// A Send writes on its own goroutine; the next batch waits for
+			// it on wmu.
 			continue
+		case <-c.lentFail:
+			w.lock()
 		case f := <-c.ctrl:
-			w.begin()
+			w.lock()
 			w.control(&f)
 		case m := <-c.outgoing:
-			w.begin()
+			w.lock()
 			w.message(m)
 		case r := <-c.sends:
-			w.begin()
+			w.lock()
 			w.drainOutgoing()
 			w.send(r)
 		}
@@ -87,13 +81,18 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 				w.err = fmt.Errorf("actor: write: %w", err)
 			}
 		}
+		stop := w.err != nil || w.closed
+		if stop {
+			c.wdone = true
+		}
+		c.wmu.Unlock()
 		for i, r := range w.batch {
 			r.err = w.err
 			w.batch[i] = nil
 			r.done <- struct{}{} // capacity 1, sent once: never blocks
 		}
 		w.batch = w.batch[:0]
-		if w.err != nil || w.closed {
+		if stop {
 			select {
 			case c.writeEv <- writeEvent{closeWritten: w.err == nil, err: w.err}:
 			case <-ctx.Done():
@@ -103,9 +102,44 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 	}
 }
 
-// writeLent writes m with the writer's frame writer while the writer waits
-// (see Send), arming the write timeout and flushing like a batch of one.
+// lock starts a batch: it takes wmu (waiting for a lent write, if one is
+// in progress), picks up a lent write's failure, and arms the write
+// timeout, if any.
+func (w *writer) lock() {
+	c := w.c
+	c.wmu.Lock()
+	if c.werr != nil {
+		w.err = c.werr
+		return
+	}
+	if d := c.cfg.writeTimeout; d > 0 {
+		if err := c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
+			w.err = fmt.Errorf("actor: write: %w", err)
+		}
+	}
+}
+
+// writeLent writes m with the writer's frame writer on the caller's
+// goroutine (see Send), under wmu, arming the write timeout and flushing
+// like a batch of one. A failure stops the writer through lentFail.
 func (c *Conn) writeLent(m Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.wdone {
+		return ErrClosed // a close frame or a failed write came first
+	}
+	err := c.writeLentLocked(m)
+	if err != nil {
+		c.wdone, c.werr = true, err
+		select {
+		case c.lentFail <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+func (c *Conn) writeLentLocked(m Message) error {
 	if d := c.cfg.writeTimeout; d > 0 {
 		if err := c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 			return fmt.Errorf("actor: write: %w", err)
@@ -143,15 +177,6 @@ func (w *writer) gather() {
 			w.send(r)
 		default:
 			return
-		}
-	}
-}
-
-// begin starts a batch: it arms the write timeout, if any.
-func (w *writer) begin() {
-	if d := w.c.cfg.writeTimeout; d > 0 {
-		if err := w.c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
-			w.err = fmt.Errorf("actor: write: %w", err)
 		}
 	}
 }

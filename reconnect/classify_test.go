@@ -148,13 +148,21 @@ func TestGiveUp(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		opts     []reconnect.Option
-		attempts int
+		attempts int // exactly; negative: at most -attempts
 	}{
 		{"max attempts", []reconnect.Option{fastBackoff(), reconnect.WithMaxAttempts(3)}, 3},
 		{"backoff.WithMaxRetries returns Stop", []reconnect.Option{reconnect.WithBackoff(
 			backoff.WithMaxRetries(&reconnect.FullJitter{Initial: time.Millisecond, Max: 5 * time.Millisecond}, 2))}, 3},
-		{"max elapsed time", []reconnect.Option{reconnect.WithBackoff(backoff.NewConstantBackOff(20 * time.Millisecond)),
-			reconnect.WithMaxElapsedTime(50 * time.Millisecond)}, 3},
+		// The outage limit counts the delay it would wait next: a first
+		// delay beyond it gives up after one attempt, however fast the
+		// machine.
+		{"max elapsed time, first delay beyond it", []reconnect.Option{reconnect.WithBackoff(backoff.NewConstantBackOff(100 * time.Millisecond)),
+			reconnect.WithMaxElapsedTime(50 * time.Millisecond)}, 1},
+		// With delays shorter than the limit it gives up only because the
+		// outage's time adds up: at most 3 attempts (at 0, 20 and 40 ms),
+		// fewer when refused dials are slow (a loaded machine, -race).
+		{"max elapsed time, accumulated", []reconnect.Option{reconnect.WithBackoff(backoff.NewConstantBackOff(20 * time.Millisecond)),
+			reconnect.WithMaxElapsedTime(50 * time.Millisecond)}, -3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := reconnect.New(down.url(), append(tc.opts, reconnect.WithEventBuffer(1024))...)
@@ -170,8 +178,13 @@ func TestGiveUp(t *testing.T) {
 					n++
 				}
 			}
+			require.EqualValues(t, n, c.Stats().Attempts)
+			if tc.attempts < 0 { // at most -attempts, and the outage limit was the cause
+				require.LessOrEqual(t, n, -tc.attempts, describe(evs))
+				require.ErrorContains(t, err, "gave up after 50ms")
+				return
+			}
 			require.Equal(t, tc.attempts, n, describe(evs))
-			require.EqualValues(t, tc.attempts, c.Stats().Attempts)
 		})
 	}
 }
