@@ -147,8 +147,10 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 // readerFor returns the reader the connection reads through: br when it is
 // no bigger than size (or holds more than size bytes already read past the
 // handshake), else a fresh reader of size bytes that first yields what br
-// had buffered. The client handshake reads through a 16 KiB buffer; keeping
-// it for the connection's life would cost every idle connection 12 KiB.
+// had buffered. A handshake may read through a bigger buffer (a client's
+// grows to MaxHeaderBytes for a long response head; a caller's own may be
+// anything); keeping it for the connection's life would cost every idle
+// connection the difference.
 func readerFor(conn net.Conn, br *bufio.Reader, size int) *bufio.Reader {
 	if br == nil {
 		return bufio.NewReaderSize(conn, size)

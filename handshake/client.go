@@ -36,8 +36,10 @@ type Client struct {
 	// Dial also bounds connecting with it. Zero means
 	// DefaultHandshakeTimeout (10 s); negative means no limit.
 	HandshakeTimeout time.Duration
-	// MaxHeaderBytes bounds the response head. Zero means 16 KiB. The
-	// connection's read buffer is at least this big.
+	// MaxHeaderBytes bounds the response head. Zero means 16 KiB. The head
+	// is read through a 4 KiB buffer, which Accepted.Reader keeps for the
+	// frames (an idle connection holds no more); a longer head moves it to
+	// a buffer of MaxHeaderBytes.
 	MaxHeaderBytes int
 	// Rand is the source of the Sec-WebSocket-Key; nil means crypto/rand.
 	Rand io.Reader
@@ -140,9 +142,16 @@ func (c *Client) handshake(conn net.Conn, t target, dl *deadline) (*Accepted, er
 	if _, err := conn.Write(req); err != nil {
 		return nil, fmt.Errorf("handshake: write request: %w", dl.cause(err))
 	}
+	// Read the response through a small buffer, which the frame layer
+	// keeps reading through afterwards (an idle connection holds it), and
+	// move to one of the full limit only for a head that does not fit.
 	max := c.maxHeaderBytes()
-	br := bufio.NewReaderSize(conn, max)
+	br := bufio.NewReaderSize(conn, min(max, smallHead))
 	head, err := readHead(br, max)
+	if errors.Is(err, errBufferFull) {
+		br = carryOver(conn, br, max)
+		head, err = readHead(br, max)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("handshake: read response: %w", dl.cause(err))
 	}

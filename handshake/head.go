@@ -8,13 +8,22 @@ import (
 	"strings"
 )
 
+// smallHead is the buffer a client starts reading a response head with.
+const smallHead = 4096
+
+// errBufferFull: see readHead.
+var errBufferFull = errors.New("handshake: head larger than the read buffer")
+
 // readHead reads an HTTP/1.1 message head (start line and header fields, up
 // to and including the empty line) from br and returns it, without the
 // final empty line, as one string: every field parsed from it is a
 // substring, so the head costs one allocation. Lines may end in CRLF or LF.
 //
-// br's buffer must hold at least max bytes; a head longer than max bytes
-// yields ErrHeaderTooLarge. Bytes after the head stay buffered in br.
+// A head longer than max bytes yields ErrHeaderTooLarge. If br's buffer is
+// smaller than max and fills before the head ends, readHead returns
+// errBufferFull with everything read still buffered, so that the caller
+// can go on with a bigger buffer (see carryOver). Bytes after the head stay
+// buffered in br.
 func readHead(br *bufio.Reader, max int) (string, error) {
 	scanned := 0
 	for {
@@ -35,6 +44,8 @@ func readHead(br *bufio.Reader, max int) (string, error) {
 		}
 		if _, err := br.Peek(len(buf) + 1); err != nil {
 			switch {
+			case errors.Is(err, bufio.ErrBufferFull) && br.Size() < max:
+				return "", errBufferFull
 			case errors.Is(err, bufio.ErrBufferFull):
 				return "", ErrHeaderTooLarge
 			case err == io.EOF && len(buf) > 0:

@@ -91,10 +91,17 @@ func writeHTTPReject(w http.ResponseWriter, rej *RejectError) {
 // used to interrupt a read included — so the connection must not be read
 // through it after the hijack.
 func detachReader(conn net.Conn, br *bufio.Reader) *bufio.Reader {
+	return carryOver(conn, br, br.Size())
+}
+
+// carryOver returns a reader of conn with a buffer of size bytes (or more,
+// to hold them) that first yields what br had buffered, so that no byte br
+// read ahead is lost.
+func carryOver(conn net.Conn, br *bufio.Reader, size int) *bufio.Reader {
 	n := br.Buffered()
 	if n == 0 {
-		return bufio.NewReaderSize(conn, br.Size())
+		return bufio.NewReaderSize(conn, size)
 	}
 	rest, _ := br.Peek(n)
-	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn), max(br.Size(), n))
+	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn), max(size, n))
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -83,7 +84,9 @@ func TestClientResponse(t *testing.T) {
 		err    error
 		check  func(t *testing.T, a *Accepted)
 	}{
-		{"4.1/accepted", Client{}, goodResponse, nil, nil},
+		{"4.1/accepted", Client{}, goodResponse, nil, func(t *testing.T, a *Accepted) {
+			require.Equal(t, smallHead, a.Reader.Size(), "a short head keeps the small read buffer")
+		}},
 		{"4.1/tokens case-insensitive", Client{}, strings.Replace(strings.Replace(goodResponse, "Upgrade: websocket", "Upgrade: WebSocket", 1), "Connection: Upgrade", "Connection: keep-alive, upgrade", 1), nil, nil},
 		{"4.1/status 200 is a rejection", Client{}, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", &RejectError{}, nil},
 		{"4.1/missing Upgrade", Client{}, strings.Replace(goodResponse, "Upgrade: websocket\r\n", "", 1), ErrUpgradeToken, nil},
@@ -108,6 +111,21 @@ func TestClientResponse(t *testing.T) {
 		{"4.1/HTTP/2 status line", Client{}, strings.Replace(goodResponse, "HTTP/1.1", "HTTP/2.0", 1), ErrMalformedResponse, nil},
 		{"4.1/malformed header", Client{}, withHeader("Bad Header: x\r\n"), ErrMalformedResponse, nil},
 		{"4.1/truncated response", Client{}, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n", errors.New("EOF"), nil},
+		// The head is read through a 4 KiB buffer first; a longer one moves
+		// to a buffer of the full limit without losing what was read, or
+		// the frame bytes that follow the head.
+		{"4.1/head over 4 KiB, under the limit", Client{}, strings.TrimSuffix(withHeader("X-Big: "+strings.Repeat("b", 10000)+"\r\n"), "\r\n") + "FRAME", nil,
+			func(t *testing.T, a *Accepted) {
+				require.Len(t, a.Response.Header.Get("X-Big"), 10000)
+				require.Equal(t, 16<<10, a.Reader.Size())
+				b := make([]byte, 5)
+				_, err := io.ReadFull(a.Reader, b)
+				require.NoError(t, err)
+				require.Equal(t, "FRAME", string(b))
+			}},
+		{"4.1/head over the 16 KiB limit", Client{}, withHeader("X-Big: " + strings.Repeat("b", 17000) + "\r\n"), ErrHeaderTooLarge, nil},
+		{"4.1/head over a limit under 4 KiB", Client{MaxHeaderBytes: 200}, withHeader("X-Big: " + strings.Repeat("b", 300) + "\r\n"), ErrHeaderTooLarge, nil},
+		{"4.1/head under a limit over 16 KiB", Client{MaxHeaderBytes: 64 << 10}, withHeader("X-Big: " + strings.Repeat("b", 40000) + "\r\n"), nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
