@@ -89,9 +89,20 @@ func writeHTTPReject(w http.ResponseWriter, rej *RejectError) {
 // reader br had buffered. br reads through net/http's connection reader,
 // which cancels the request's context on any read error — a read deadline
 // used to interrupt a read included — so the connection must not be read
-// through it after the hijack.
+// through it after the hijack. br itself is reset to read conn directly,
+// so that its buffer is reused: net/http's connection keeps br for as long
+// as the handler runs, and a second buffer would cost every connection
+// served from a handler another 4 KiB. net/http reads nothing through br
+// after the hijack and does not recycle it.
 func detachReader(conn net.Conn, br *bufio.Reader) *bufio.Reader {
-	return carryOver(conn, br, br.Size())
+	n := br.Buffered()
+	if n == 0 {
+		br.Reset(conn)
+		return br
+	}
+	rest, _ := br.Peek(n)
+	br.Reset(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn))
+	return br
 }
 
 // carryOver returns a reader of conn with a buffer of size bytes (or more,
