@@ -63,7 +63,7 @@ type Writer struct {
 	vec    net.Buffers
 	vecArr [2][]byte
 
-	keys    [keyBatch]byte
+	keys    []byte // a client's batch of keys, made on its first masked frame
 	keysPos int
 }
 
@@ -325,7 +325,10 @@ func (wr *Writer) writeFrame(fin bool, rsv uint8, op Opcode, payload []byte) err
 // random source when it runs out.
 func (wr *Writer) nextKey(k *[4]byte) error {
 	if wr.keysPos+4 > len(wr.keys) {
-		if _, err := io.ReadFull(wr.rand, wr.keys[:]); err != nil {
+		if wr.keys == nil {
+			wr.keys = make([]byte, keyBatch)
+		}
+		if _, err := io.ReadFull(wr.rand, wr.keys); err != nil {
 			return err
 		}
 		wr.keysPos = 0

@@ -34,7 +34,6 @@ type Request struct {
 	br       *bufio.Reader
 	dl       deadline
 	answered bool
-	wbuf     [256]byte
 }
 
 type field struct{ name, value string }

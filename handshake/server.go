@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wsactor/ws/frame/deflate"
@@ -182,10 +183,30 @@ func (s *Server) Negotiate(r *Request) Accept {
 	return a
 }
 
+// respPool holds the buffers responses are formatted in. A buffer is
+// needed for one write only; one kept in Request would be held by
+// Accepted.Request for the connection's life.
+var respPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getRespBuf() *[]byte {
+	bp := respPool.Get().(*[]byte)
+	*bp = (*bp)[:0]
+	return bp
+}
+
+func putRespBuf(bp *[]byte) {
+	if cap(*bp) <= 4096 { // an unusually large response's buffer is let go
+		respPool.Put(bp)
+	}
+}
+
 // fail sends the rejection, closes the connection and returns rej.
 func (r *Request) fail(rej *RejectError) error {
 	r.answered = true
-	_, _ = r.conn.Write(appendReject(r.wbuf[:0], rej.Status, rej.Reason, rej.Header, nil))
+	bp := getRespBuf()
+	*bp = appendReject(*bp, rej.Status, rej.Reason, rej.Header, nil)
+	_, _ = r.conn.Write(*bp)
+	putRespBuf(bp)
 	r.dl.cancel()
 	closeConn(r.conn)
 	return rej
@@ -205,7 +226,9 @@ func (r *Request) Accept(a Accept) (*Accepted, error) {
 		return nil, err
 	}
 	r.answered = true
-	b := append(r.wbuf[:0], "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	bp := getRespBuf()
+	defer putRespBuf(bp)
+	b := append(*bp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	b = appendAccept(b, r.key)
 	b = append(b, "\r\n"...)
 	if a.Protocol != "" {
@@ -217,6 +240,7 @@ func (r *Request) Accept(a Accept) (*Accepted, error) {
 	}
 	b = appendHeader(b, a.Header)
 	b = append(b, "\r\n"...)
+	*bp = b
 	if _, err := r.conn.Write(b); err != nil {
 		r.dl.cancel()
 		r.conn.Close()
