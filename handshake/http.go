@@ -36,8 +36,9 @@ func IsUpgradeRequest(r *http.Request) bool {
 // It answers refusals itself, through w: 400, 403, or 426 with
 // Sec-WebSocket-Version: 13, and returns a *RejectError; if hijacking is
 // not supported (HTTP/2) it answers 500. The write of the 101 is bounded
-// by HandshakeTimeout and by r.Context(). After a successful call the
-// caller owns the connection and must not use w.
+// by HandshakeTimeout; a request whose context is already done is not
+// upgraded (the connection is closed and ctx's error returned). After a
+// successful call the caller owns the connection and must not use w.
 func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) (*Accepted, error) {
 	req := &Request{}
 	req.fromHTTP(r)
@@ -61,7 +62,15 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) (*Accepted, err
 		return nil, fmt.Errorf("handshake: hijack: %w", err)
 	}
 	req.conn, req.br = conn, detachReader(conn, brw.Reader)
-	req.dl.start(r.Context(), conn, s.HandshakeTimeout)
+	// The 101 is one small write into a fresh socket's empty send buffer:
+	// the deadline alone bounds it. Watching r.Context() as well (an
+	// AfterFunc) would leave a children map in that context, which lives
+	// as long as the handler — hundreds of bytes per served connection.
+	if err := r.Context().Err(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	req.dl.start(nil, conn, s.HandshakeTimeout)
 	acc, err := req.Accept(a)
 	if err != nil {
 		req.dl.cancel()
