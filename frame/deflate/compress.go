@@ -2,7 +2,7 @@ package deflate
 
 import (
 	"bytes"
-	"compress/flate"
+	"github.com/klauspost/compress/flate"
 	"sync"
 
 	"github.com/wsactor/ws/frame"

@@ -19,7 +19,7 @@ type decoder struct {
 }
 
 // source feeds the inflater payload followed by the sync tail, without
-// copying the payload. It is an io.ByteReader, so compress/flate reads it
+// copying the payload. It is an io.ByteReader, so the inflater reads it
 // directly, byte by byte as it needs, rather than through a bufio.Reader of
 // its own — which also means nothing past a final block is consumed.
 type source struct {

@@ -43,6 +43,6 @@ func Example() {
 	}
 	fmt.Println(op == frame.OpText, bytes.Equal(got, msg))
 	// Output:
-	// 520 bytes sent as 48 on the wire, RSV1 set: true
+	// 520 bytes sent as 35 on the wire, RSV1 set: true
 	// true true
 }

@@ -3,8 +3,8 @@ package deflate_test
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"errors"
+	"github.com/klauspost/compress/flate"
 	"runtime"
 	"testing"
 
