@@ -53,12 +53,17 @@ var impls = []impl{
 	gwsImpl{},
 	gobwasImpl{},
 	rawImpl{},
+	rawImpl{split: true},
 	oursFrameImpl{},
 	oursChanImpl{},
 }
 
 // peers are the other libraries; "best peer" is taken over these.
 var peerNames = map[string]bool{"gorilla": true, "coder": true, "gws": true, "gobwas": true}
+
+// optIn rows run only when -impls names them: experiments that explain a
+// figure rather than compete in it.
+var optIn = map[string]bool{"raw-tcp-split": true}
 
 // ours lists our rows.
 var oursNames = map[string]bool{"wsactor-chan": true, "wsactor-frame": true}

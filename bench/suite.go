@@ -240,7 +240,13 @@ func sizeName(n int) string {
 // selected returns the implementations the -impls flag asks for.
 func selected() ([]impl, error) {
 	if *flagImpls == "" {
-		return impls, nil
+		var out []impl
+		for _, im := range impls {
+			if !optIn[im.Name()] {
+				out = append(out, im)
+			}
+		}
+		return out, nil
 	}
 	var out []impl
 	for _, n := range strings.Split(*flagImpls, ",") {
