@@ -23,7 +23,7 @@ type compression struct {
 // gets uncompressed messages, never an error.
 //
 // Compression is off by default on both sides, for three reasons: CPU on
-// every message; memory per connection (Go's compressor is about 1.2 MiB at
+// every message; memory per connection (a compressor is about 0.8 MiB at
 // the default level and, with context takeover, lives as long as the
 // connection); and secrecy — compressing a message that mixes a secret with
 // data an attacker chooses leaks the secret through the message's length
@@ -39,7 +39,8 @@ func WithCompression() Option {
 	return connOption(func(c *connConfig) { c.compression.enabled = true })
 }
 
-// WithCompressionLevel sets the compress/flate level, flate.HuffmanOnly (-2)
+// WithCompressionLevel sets the DEFLATE level (compress/flate's constants
+// apply), flate.HuffmanOnly (-2)
 // to flate.BestCompression (9). Default flate.BestSpeed (1): several times
 // faster than level 6 for a small loss of ratio. It requires WithCompression.
 func WithCompressionLevel(level int) Option {

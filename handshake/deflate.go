@@ -24,8 +24,9 @@ const (
 // its zero value offers or accepts plain permessage-deflate with context
 // takeover on both sides. It is safe for concurrent use once configured.
 //
-// Window-bits policy. Go's compress/flate always compresses with a 32 KiB
-// (15-bit) window and cannot be limited, while its inflater accepts any
+// Window-bits policy. The DEFLATE encoder frame/deflate uses (klauspost's,
+// like Go's compress/flate) always compresses with a 32 KiB (15-bit)
+// window and cannot be limited, while its inflater accepts any
 // window of 8..15 bits. Hence:
 //   - As server, an offer with server_max_window_bits=N is accepted with the
 //     same N. For N below 15 the codec (frame/deflate) then compresses only
