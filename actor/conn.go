@@ -64,16 +64,19 @@ type Conn struct {
 	writeEv chan writeEvent // writer -> supervisor
 
 	// The write side. fw (and the extension's encoder in it) is used only
-	// under wmu: by the writer goroutine for a batch, and by a Send that
-	// took lend — found the writer idle — for its one message, on its own
-	// goroutine. The writer does not wait for a lent write: its next batch
-	// waits on wmu instead, which saves waking it a second time per Send.
-	fw       *frame.Writer
-	wmu      sync.Mutex
-	wdone    bool          // guarded by wmu: write nothing more (close frame written, a write failed, or the connection is over)
-	werr     error         // guarded by wmu: a lent write's error, for the writer to report
-	lend     chan struct{} // writer -> Send: unbuffered, offered only when idle
-	lentFail chan struct{} // Send -> writer: a lent write failed (werr is set); capacity 1
+	// while holding wlock: by the writer goroutine for a batch, and by a
+	// Send that took lend — found the writer idle — for its one message, on
+	// its own goroutine. The writer does not wait for a lent write: its next
+	// batch waits for wlock instead, which saves waking it a second time per
+	// Send. wlock is a channel rather than a sync.Mutex so that a Send
+	// waiting for it (behind another lent write) can still be cancelled.
+	fw          *frame.Writer
+	wlock       chan struct{} // capacity 1: a send takes the lock, a receive releases it
+	wdone       bool          // guarded by wlock: write nothing more (close frame written, a write failed, or the connection is over)
+	werr        error         // guarded by wlock: a lent write's error, for the writer to report
+	lend        chan struct{} // writer -> Send: unbuffered, offered only when idle
+	lentFail    chan struct{} // Send -> writer: a lent write failed (werr is set); capacity 1
+	lentWaiting atomic.Int32  // Sends holding lend and waiting for wlock (Stats.OutgoingQueued)
 
 	// Waking a paused reader's read-ahead (see awaitCredit).
 	wakeMu  sync.Mutex
@@ -132,6 +135,7 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 			BufferSize:   cfg.writeBuffer,
 			Extension:    cfg.extension,
 		}),
+		wlock:    make(chan struct{}, 1),
 		lend:     make(chan struct{}),
 		lentFail: make(chan struct{}, 1),
 	}
@@ -145,43 +149,19 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 }
 
 // readerFor returns the reader the connection reads through: br when it is
-// no bigger than size (or holds more than size bytes already read past the
-// handshake), else a fresh reader of size bytes that first yields what br
-// had buffered. A handshake may read through a bigger buffer (a client's
-// grows to MaxHeaderBytes for a long response head; a caller's own may be
-// anything); keeping it for the connection's life would cost every idle
-// connection the difference.
+// no bigger than size, else one of size bytes that first yields what br had
+// buffered (frame.Rebuffer). A handshake may read through a bigger buffer (a
+// client's grows to MaxHeaderBytes for a long response head; a caller's own
+// may be anything); keeping it for the connection's life would cost every
+// idle connection the difference.
 func readerFor(conn net.Conn, br *bufio.Reader, size int) *bufio.Reader {
 	if br == nil {
 		return bufio.NewReaderSize(conn, size)
 	}
-	n := br.Buffered()
-	if br.Size() <= size || n > size {
+	if br.Size() <= size || br.Buffered() > size {
 		return br
 	}
-	if n == 0 {
-		return bufio.NewReaderSize(conn, size)
-	}
-	rest, _ := br.Peek(n)
-	return bufio.NewReaderSize(&prefixReader{rest: append([]byte(nil), rest...), r: conn}, size)
-}
-
-// prefixReader reads rest, then r.
-type prefixReader struct {
-	rest []byte
-	r    io.Reader
-}
-
-func (p *prefixReader) Read(b []byte) (int, error) {
-	if len(p.rest) > 0 {
-		n := copy(b, p.rest)
-		p.rest = p.rest[n:]
-		if len(p.rest) == 0 {
-			p.rest = nil
-		}
-		return n, nil
-	}
-	return p.r.Read(b)
+	return frame.Rebuffer(conn, br, size)
 }
 
 // run is the supervisor goroutine (see supervise); it starts the reader and
@@ -203,9 +183,9 @@ func (c *Conn) run() {
 	_ = c.conn.Close() // already closed by the supervisor; make sure
 	// A Send that took lend may still be writing (into the closed socket,
 	// so not for long): the extension is released only after it.
-	c.wmu.Lock()
+	c.wlock <- struct{}{}
 	c.wdone = true
-	c.wmu.Unlock()
+	<-c.wlock
 	if cl, ok := c.cfg.extension.(io.Closer); ok {
 		_ = cl.Close() // e.g. deflate returns its compressor to the pool
 	}
@@ -314,7 +294,7 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 		if c.testHookLent != nil {
 			c.testHookLent()
 		}
-		return c.writeLent(m)
+		return c.writeLent(ctx, m)
 	default:
 	}
 	r := sendPool.Get().(*sendReq)

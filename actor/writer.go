@@ -42,7 +42,7 @@ type writer struct {
 // the batch's Sends, and reports a written close frame or a failure to the
 // supervisor. After the close frame it writes nothing more. While it waits
 // with nothing queued it also offers lend: a Send that takes it writes on
-// its own goroutine under wmu, which every batch holds too.
+// its own goroutine holding wlock, which every batch takes too.
 //
 // It ends after a write error (its own or a lent write's) or after its
 // close frame, once reported, and when ctx is done; its interrupt is ctx
@@ -60,7 +60,7 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 			return nil
 		case c.lend <- struct{}{}:
 			// A Send writes on its own goroutine; the next batch waits for
-			// it on wmu.
+			// it on wlock.
 			continue
 		case <-c.lentFail:
 			w.lock()
@@ -85,7 +85,7 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 		if stop {
 			c.wdone = true
 		}
-		c.wmu.Unlock()
+		<-c.wlock
 		for i, r := range w.batch {
 			r.err = w.err
 			w.batch[i] = nil
@@ -102,12 +102,12 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 	}
 }
 
-// lock starts a batch: it takes wmu (waiting for a lent write, if one is
+// lock starts a batch: it takes wlock (waiting for a lent write, if one is
 // in progress), picks up a lent write's failure, and arms the write
 // timeout, if any.
 func (w *writer) lock() {
 	c := w.c
-	c.wmu.Lock()
+	c.wlock <- struct{}{}
 	if c.werr != nil {
 		w.err = c.werr
 		return
@@ -120,11 +120,27 @@ func (w *writer) lock() {
 }
 
 // writeLent writes m with the writer's frame writer on the caller's
-// goroutine (see Send), under wmu, arming the write timeout and flushing
-// like a batch of one. A failure stops the writer through lentFail.
-func (c *Conn) writeLent(m Message) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+// goroutine (see Send), holding wlock, arming the write timeout and
+// flushing like a batch of one. A failure stops the writer through
+// lentFail. While another lent write holds wlock it waits, and gives up
+// with ctx's error (m not started) or ErrClosed as a queued Send would.
+func (c *Conn) writeLent(ctx context.Context, m Message) error {
+	select {
+	case c.wlock <- struct{}{}:
+	default:
+		c.lentWaiting.Add(1)
+		select {
+		case c.wlock <- struct{}{}:
+			c.lentWaiting.Add(-1)
+		case <-ctx.Done():
+			c.lentWaiting.Add(-1)
+			return ctx.Err()
+		case <-c.done:
+			c.lentWaiting.Add(-1)
+			return ErrClosed
+		}
+	}
+	defer func() { <-c.wlock }()
 	if c.wdone {
 		return ErrClosed // a close frame or a failed write came first
 	}

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/wsactor/ws/frame"
 )
 
 // Client performs the client's opening handshake (RFC 6455 §4.1), on a
@@ -149,7 +151,7 @@ func (c *Client) handshake(conn net.Conn, t target, dl *deadline) (*Accepted, er
 	br := bufio.NewReaderSize(conn, min(max, smallHead))
 	head, err := readHead(br, max)
 	if errors.Is(err, errBufferFull) {
-		br = carryOver(conn, br, max)
+		br = frame.Rebuffer(conn, br, max)
 		head, err = readHead(br, max)
 	}
 	if err != nil {

@@ -22,7 +22,7 @@ var errBufferFull = errors.New("handshake: head larger than the read buffer")
 // A head longer than max bytes yields ErrHeaderTooLarge. If br's buffer is
 // smaller than max and fills before the head ends, readHead returns
 // errBufferFull with everything read still buffered, so that the caller
-// can go on with a bigger buffer (see carryOver). Bytes after the head stay
+// can go on with a bigger buffer (see frame.Rebuffer). Bytes after the head stay
 // buffered in br.
 func readHead(br *bufio.Reader, max int) (string, error) {
 	scanned := 0

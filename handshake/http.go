@@ -113,15 +113,3 @@ func detachReader(conn net.Conn, br *bufio.Reader) *bufio.Reader {
 	br.Reset(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn))
 	return br
 }
-
-// carryOver returns a reader of conn with a buffer of size bytes (or more,
-// to hold them) that first yields what br had buffered, so that no byte br
-// read ahead is lost.
-func carryOver(conn net.Conn, br *bufio.Reader, size int) *bufio.Reader {
-	n := br.Buffered()
-	if n == 0 {
-		return bufio.NewReaderSize(conn, size)
-	}
-	rest, _ := br.Peek(n)
-	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn), max(size, n))
-}
