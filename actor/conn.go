@@ -63,20 +63,12 @@ type Conn struct {
 	ctrl    chan ctrlFrame  // supervisor -> writer
 	writeEv chan writeEvent // writer -> supervisor
 
-	// The write side. fw (and the extension's encoder in it) is used only
-	// while holding wlock: by the writer goroutine for a batch, and by a
-	// Send that took lend — found the writer idle — for its one message, on
-	// its own goroutine. The writer does not wait for a lent write: its next
-	// batch waits for wlock instead, which saves waking it a second time per
-	// Send. wlock is a channel rather than a sync.Mutex so that a Send
-	// waiting for it (behind another lent write) can still be cancelled.
-	fw          *frame.Writer
-	wlock       chan struct{} // capacity 1: a send takes the lock, a receive releases it
-	wdone       bool          // guarded by wlock: write nothing more (close frame written, a write failed, or the connection is over)
-	werr        error         // guarded by wlock: a lent write's error, for the writer to report
-	lend        chan struct{} // writer -> Send: unbuffered, offered only when idle
-	lentFail    chan struct{} // Send -> writer: a lent write failed (werr is set); capacity 1
-	lentWaiting atomic.Int32  // Sends holding lend and waiting for wlock (Stats.OutgoingQueued)
+	// The write side. fw belongs to the writer goroutine, except between a
+	// receive from lend and the matching send on back, when a Send that
+	// found the writer idle writes with it on its own goroutine.
+	fw   *frame.Writer
+	lend chan struct{} // writer -> Send: unbuffered, offered only when idle
+	back chan error    // Send -> writer: the lent write's error; capacity 1
 
 	// Waking a paused reader's read-ahead (see awaitCredit).
 	wakeMu  sync.Mutex
@@ -85,8 +77,6 @@ type Conn struct {
 
 	stats stats
 	free  *freeList // WithRecycledBuffers; nil without
-
-	testHookLent func() // tests: runs in Send between taking lend and writing
 }
 
 // New starts a WebSocket connection over conn, whose handshake is done, in
@@ -135,9 +125,8 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 			BufferSize:   cfg.writeBuffer,
 			Extension:    cfg.extension,
 		}),
-		wlock:    make(chan struct{}, 1),
-		lend:     make(chan struct{}),
-		lentFail: make(chan struct{}, 1),
+		lend: make(chan struct{}),
+		back: make(chan error, 1),
 	}
 	if cfg.recycle {
 		// Enough for every message that can be in flight: Incoming, the
@@ -181,11 +170,6 @@ func (c *Conn) run() {
 	cancel()
 	_ = g.Wait()       // reader and writer return nil
 	_ = c.conn.Close() // already closed by the supervisor; make sure
-	// A Send that took lend may still be writing (into the closed socket,
-	// so not for long): the extension is released only after it.
-	c.wlock <- struct{}{}
-	c.wdone = true
-	<-c.wlock
 	if cl, ok := c.cfg.extension.(io.Closer); ok {
 		_ = cl.Close() // e.g. deflate returns its compressor to the pool
 	}
@@ -291,10 +275,9 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 	// before us is still unwritten.
 	select {
 	case <-c.lend:
-		if c.testHookLent != nil {
-			c.testHookLent()
-		}
-		return c.writeLent(ctx, m)
+		err := c.writeLent(m)
+		c.back <- err // capacity 1: never blocks
+		return err
 	default:
 	}
 	r := sendPool.Get().(*sendReq)

@@ -508,39 +508,3 @@ func (p *rawPeer) closeBack() {
 		_ = tc.CloseWrite()
 	}
 }
-
-// A Send that found the writer idle, and is about to write on its own
-// goroutine when a Close gets its close frame out first, must not write
-// after it (5.5.1): it returns ErrClosed and the close frame is the last
-// frame on the wire.
-func TestLentSendLosesToClose(t *testing.T) {
-	roles(t, func(t *testing.T, role frame.Role) {
-		c, p := newRaw(t, tcpMode, role)
-		entered, release := make(chan struct{}), make(chan struct{})
-		c.testHookLent = func() { close(entered); <-release }
-		sendErr := make(chan error, 1)
-		for lent := false; !lent; {
-			go func() { sendErr <- c.Send(context.Background(), Text("late")) }()
-			select {
-			case <-entered: // the Send holds lend: the writer was idle
-				lent = true
-			case err := <-sendErr: // queued (the writer was not parked yet) and written
-				require.NoError(t, err)
-				_, b, err := p.next()
-				require.NoError(t, err)
-				require.Equal(t, "late", string(b))
-			}
-		}
-		closeErr := make(chan error, 1)
-		go func() { closeErr <- c.Close(context.Background(), frame.StatusNormalClosure, "") }()
-		op, _, err := p.next()
-		require.NoError(t, err)
-		require.Equal(t, frame.OpClose, op, "the close frame comes first")
-		close(release)
-		require.ErrorIs(t, <-sendErr, ErrClosed)
-		p.closeBack()
-		op, _, err = p.next()
-		require.Error(t, err, "a frame followed the close frame: %v", op)
-		require.NoError(t, <-closeErr)
-	})
-}

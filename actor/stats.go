@@ -44,6 +44,6 @@ func (c *Conn) Stats() Stats {
 		BytesOut:       c.stats.bytesOut.Load(),
 		RTT:            time.Duration(c.stats.rtt.Load()),
 		IncomingQueued: len(c.incoming),
-		OutgoingQueued: len(c.outgoing) + len(c.sends) + int(c.lentWaiting.Load()),
+		OutgoingQueued: len(c.outgoing) + len(c.sends),
 	}
 }

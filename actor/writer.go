@@ -42,12 +42,12 @@ type writer struct {
 // the batch's Sends, and reports a written close frame or a failure to the
 // supervisor. After the close frame it writes nothing more. While it waits
 // with nothing queued it also offers lend: a Send that takes it writes on
-// its own goroutine holding wlock, which every batch takes too.
+// its own goroutine, and the writer waits for its result on back.
 //
-// It ends after a write error (its own or a lent write's) or after its
-// close frame, once reported, and when ctx is done; its interrupt is ctx
-// plus the supervisor closing the socket (which fails a blocked write). It
-// returns nil: failures go to the supervisor.
+// It ends after a write error or after its close frame, once reported, and
+// when ctx is done; its interrupt is ctx plus the supervisor closing the
+// socket (which fails a blocked write). It returns nil: failures go to the
+// supervisor.
 func (c *Conn) writeLoop(ctx context.Context) error {
 	w := &writer{
 		c:     c,
@@ -59,19 +59,25 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case c.lend <- struct{}{}:
-			// A Send writes on its own goroutine; the next batch waits for
-			// it on wlock.
+			// A Send is writing with fw on its own goroutine. Wait for it
+			// whatever ctx says: it ends when the socket is closed, and fw
+			// and the extension must not be released under it.
+			if err := <-c.back; err != nil {
+				select {
+				case c.writeEv <- writeEvent{err: err}:
+				case <-ctx.Done():
+				}
+				return nil
+			}
 			continue
-		case <-c.lentFail:
-			w.lock()
 		case f := <-c.ctrl:
-			w.lock()
+			w.begin()
 			w.control(&f)
 		case m := <-c.outgoing:
-			w.lock()
+			w.begin()
 			w.message(m)
 		case r := <-c.sends:
-			w.lock()
+			w.begin()
 			w.drainOutgoing()
 			w.send(r)
 		}
@@ -81,18 +87,13 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 				w.err = fmt.Errorf("actor: write: %w", err)
 			}
 		}
-		stop := w.err != nil || w.closed
-		if stop {
-			c.wdone = true
-		}
-		<-c.wlock
 		for i, r := range w.batch {
 			r.err = w.err
 			w.batch[i] = nil
 			r.done <- struct{}{} // capacity 1, sent once: never blocks
 		}
 		w.batch = w.batch[:0]
-		if stop {
+		if w.err != nil || w.closed {
 			select {
 			case c.writeEv <- writeEvent{closeWritten: w.err == nil, err: w.err}:
 			case <-ctx.Done():
@@ -102,60 +103,9 @@ func (c *Conn) writeLoop(ctx context.Context) error {
 	}
 }
 
-// lock starts a batch: it takes wlock (waiting for a lent write, if one is
-// in progress), picks up a lent write's failure, and arms the write
-// timeout, if any.
-func (w *writer) lock() {
-	c := w.c
-	c.wlock <- struct{}{}
-	if c.werr != nil {
-		w.err = c.werr
-		return
-	}
-	if d := c.cfg.writeTimeout; d > 0 {
-		if err := c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
-			w.err = fmt.Errorf("actor: write: %w", err)
-		}
-	}
-}
-
-// writeLent writes m with the writer's frame writer on the caller's
-// goroutine (see Send), holding wlock, arming the write timeout and
-// flushing like a batch of one. A failure stops the writer through
-// lentFail. While another lent write holds wlock it waits, and gives up
-// with ctx's error (m not started) or ErrClosed as a queued Send would.
-func (c *Conn) writeLent(ctx context.Context, m Message) error {
-	select {
-	case c.wlock <- struct{}{}:
-	default:
-		c.lentWaiting.Add(1)
-		select {
-		case c.wlock <- struct{}{}:
-			c.lentWaiting.Add(-1)
-		case <-ctx.Done():
-			c.lentWaiting.Add(-1)
-			return ctx.Err()
-		case <-c.done:
-			c.lentWaiting.Add(-1)
-			return ErrClosed
-		}
-	}
-	defer func() { <-c.wlock }()
-	if c.wdone {
-		return ErrClosed // a close frame or a failed write came first
-	}
-	err := c.writeLentLocked(m)
-	if err != nil {
-		c.wdone, c.werr = true, err
-		select {
-		case c.lentFail <- struct{}{}:
-		default:
-		}
-	}
-	return err
-}
-
-func (c *Conn) writeLentLocked(m Message) error {
+// writeLent writes m with the writer's frame writer while the writer waits
+// (see Send), arming the write timeout and flushing like a batch of one.
+func (c *Conn) writeLent(m Message) error {
 	if d := c.cfg.writeTimeout; d > 0 {
 		if err := c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 			return fmt.Errorf("actor: write: %w", err)
@@ -193,6 +143,15 @@ func (w *writer) gather() {
 			w.send(r)
 		default:
 			return
+		}
+	}
+}
+
+// begin starts a batch: it arms the write timeout, if any.
+func (w *writer) begin() {
+	if d := w.c.cfg.writeTimeout; d > 0 {
+		if err := w.c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
+			w.err = fmt.Errorf("actor: write: %w", err)
 		}
 	}
 }
