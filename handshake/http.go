@@ -3,6 +3,7 @@ package handshake
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -70,7 +71,7 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) (*Accepted, err
 		conn.Close()
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
-	req.dl.start(nil, conn, s.HandshakeTimeout)
+	req.dl.start(context.Background(), conn, s.HandshakeTimeout)
 	acc, err := req.Accept(a)
 	if err != nil {
 		req.dl.cancel()
