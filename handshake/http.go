@@ -2,13 +2,13 @@ package handshake
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
+
+	"github.com/wsactor/ws/frame"
 )
 
 // IsUpgradeRequest reports whether r asks for a WebSocket upgrade: its
@@ -99,18 +99,16 @@ func writeHTTPReject(w http.ResponseWriter, rej *RejectError) {
 // reader br had buffered. br reads through net/http's connection reader,
 // which cancels the request's context on any read error — a read deadline
 // used to interrupt a read included — so the connection must not be read
-// through it after the hijack. br itself is reset to read conn directly,
-// so that its buffer is reused: net/http's connection keeps br for as long
-// as the handler runs, and a second buffer would cost every connection
-// served from a handler another 4 KiB. net/http reads nothing through br
-// after the hijack and does not recycle it.
+// through it after the hijack. When it holds nothing (the usual case) br
+// itself is reset to read conn directly, so that its buffer is reused:
+// net/http's connection keeps br for as long as the handler runs, and a
+// second buffer would cost every connection served from a handler another
+// 4 KiB. net/http reads nothing through br after the hijack and does not
+// recycle it.
 func detachReader(conn net.Conn, br *bufio.Reader) *bufio.Reader {
-	n := br.Buffered()
-	if n == 0 {
-		br.Reset(conn)
-		return br
+	if br.Buffered() > 0 { // the client's first frames came with the request
+		return frame.Rebuffer(conn, br, br.Size())
 	}
-	rest, _ := br.Peek(n)
-	br.Reset(io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn))
+	br.Reset(conn)
 	return br
 }

@@ -9,7 +9,7 @@
 // compress/flate's API: at BestSpeed it compresses about twice as fast,
 // holds a 0.8 MiB rather than 1.2 MiB compressor, and inflates without
 // allocating, where compress/flate allocates Huffman tables for every
-// dynamic block (8 allocations per 64 KiB message).
+// dynamic block (7–8 allocations per 64 KiB message).
 //
 // An *Extension is a frame.Extension for one connection; the handshake
 // (package handshake) negotiates its Params:
