@@ -21,8 +21,13 @@ import (
 // times. The server records every number; the test reports, per policy,
 // what was delivered, duplicated, refused by the policy, reported as maybe
 // lost, and lost without a report, and checks the guarantees: no
-// duplicates, no reordering (for the sequential senders), and nothing lost under Block except messages
-// in flight when a connection died. The figures are in docs/reconnect.md.
+// duplicates, no reordering (for the sequential senders), and nothing lost
+// without a report except messages in flight when a connection died. That
+// last one is checked exactly rather than by size (how much is in flight
+// depends on how far behind a loaded machine's server runs): for a
+// sequential sender, what is lost silently must form at most one run per
+// outage in its stream of unreported messages. The figures are in
+// docs/reconnect.md.
 func TestSoak(t *testing.T) {
 	const (
 		perPolicy = 50
@@ -66,8 +71,24 @@ func TestSoak(t *testing.T) {
 		}
 	})
 
-	type tally struct{ refused, maybeLost atomic.Int64 }
+	type tally struct {
+		refused, maybeLost atomic.Int64
+		mu                 sync.Mutex
+		reported           map[int]bool // seqs refused or reported maybe lost
+	}
 	tallies := make([]tally, n)
+	report := func(i int, data []byte) {
+		seq, err := strconv.Atoi(string(data))
+		if err != nil {
+			return
+		}
+		tallies[i].mu.Lock()
+		if tallies[i].reported == nil {
+			tallies[i].reported = map[int]bool{}
+		}
+		tallies[i].reported[seq] = true
+		tallies[i].mu.Unlock()
+	}
 	clients := make([]*reconnect.Client, n)
 	var evWG sync.WaitGroup
 	for i := range clients {
@@ -82,6 +103,7 @@ func TestSoak(t *testing.T) {
 			defer evWG.Done()
 			for ev := range c.Events() {
 				if d, ok := ev.(reconnect.Dropped); ok {
+					report(i, d.Message.Data)
 					if errors.Is(d.Err, reconnect.ErrMaybeLost) {
 						tallies[i].maybeLost.Add(1)
 					} else {
@@ -117,6 +139,7 @@ func TestSoak(t *testing.T) {
 					defer inflight.Done()
 					if err := c.Send(context.Background(), msg); errors.Is(err, reconnect.ErrBufferFull) {
 						tallies[i].refused.Add(1)
+						report(i, msg.Data)
 					}
 				}()
 			}
@@ -163,6 +186,11 @@ func TestSoak(t *testing.T) {
 			}
 			refused += int(tallies[i].refused.Load())
 			maybe += int(tallies[i].maybeLost.Load())
+			if pol != reconnect.Fail { // sequential: silent losses only at outages
+				runs := silentRuns(perClient, got, tallies[i].reported)
+				require.LessOrEqual(t, runs, restarts, "client %d (%s): %d runs of messages lost without a report, for %d outages",
+					i, strings.TrimSpace(pol.String()), runs, restarts)
+			}
 		}
 		lost = sent - delivered - refused
 		t.Logf("%-12s %9d %9d %10d %9d %10d %9d", pol, sent, delivered, dup, refused, maybe, lost)
@@ -170,9 +198,24 @@ func TestSoak(t *testing.T) {
 		if pol == reconnect.Block {
 			require.Zero(t, refused)
 		}
-		// What is lost without a policy refusal is what was in flight when
-		// a server died: bounded by the restarts times what a connection
-		// can hold in flight (TCP buffers), far below what was sent.
-		require.Less(t, lost, sent/2, strings.TrimSpace(pol.String()))
 	}
+}
+
+// silentRuns counts the runs of messages 0..total-1 that were neither
+// delivered nor reported, in the stream of unreported messages: a reported
+// one (refused by the policy, or reported maybe lost) does not end a run,
+// since it never went out. Messages in flight when a connection died are
+// the last ones written on it, so each outage adds at most one run.
+func silentRuns(total int, delivered map[int]int, reported map[int]bool) int {
+	runs, inRun := 0, false
+	for seq := range total {
+		switch {
+		case reported[seq]:
+		case delivered[seq] > 0:
+			inRun = false
+		case !inRun:
+			runs, inRun = runs+1, true
+		}
+	}
+	return runs
 }
