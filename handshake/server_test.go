@@ -158,26 +158,18 @@ func TestServerRawBadRequests(t *testing.T) {
 // TestServerSlowSender: a client sending one byte at a time cannot hold
 // the handshake past its deadline, and nothing is left running.
 func TestServerSlowSender(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srvErr := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			srvErr <- err
-			return
-		}
-		_, err = (&handshake.Server{HandshakeTimeout: 200 * time.Millisecond}).ReadRequest(context.Background(), c)
-		srvErr <- err
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
+	addr, done := serveOne(t, func(c net.Conn) result {
+		_, err := (&handshake.Server{HandshakeTimeout: 200 * time.Millisecond}).ReadRequest(context.Background(), c)
+		return result{err: err}
+	})
+	c := dial(t, addr)
 	tick := time.NewTicker(20 * time.Millisecond)
 	var err2 error
 	var sent int
 	for i := 0; i < len(request); i++ {
 		select {
-		case err2 = <-srvErr:
+		case r := <-done:
+			err2 = r.err
 		case <-tick.C:
 			_, _ = c.Write([]byte{request[i]})
 			sent++
@@ -189,39 +181,26 @@ func TestServerSlowSender(t *testing.T) {
 	require.Less(t, sent, len(request), "the whole request went through")
 	require.ErrorIs(t, err2, os.ErrDeadlineExceeded)
 	// The server closed the connection: the client reads EOF.
-	_, err = c.Read(make([]byte, 1))
+	_, err := c.Read(make([]byte, 1))
 	require.Error(t, err)
-	c.Close()
-	ln.Close()
 	goleak.VerifyNone(t)
 }
 
 func TestServerOversizedNoLeak(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srvErr := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			srvErr <- err
-			return
-		}
-		_, err = (&handshake.Server{HandshakeTimeout: 200 * time.Millisecond, MaxHeaderBytes: 1024}).ReadRequest(context.Background(), c)
-		srvErr <- err
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	_, err = io.WriteString(c, "GET / HTTP/1.1\r\nX-Big: "+strings.Repeat("b", 2000)+"\r\n\r\n")
+	addr, done := serveOne(t, func(c net.Conn) result {
+		_, err := (&handshake.Server{HandshakeTimeout: 200 * time.Millisecond, MaxHeaderBytes: 1024}).ReadRequest(context.Background(), c)
+		return result{err: err}
+	})
+	c := dial(t, addr)
+	_, err := io.WriteString(c, "GET / HTTP/1.1\r\nX-Big: "+strings.Repeat("b", 2000)+"\r\n\r\n")
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	require.NoError(t, err)
 	require.Equal(t, 431, resp.StatusCode)
 	resp.Body.Close()
 	var rej *handshake.RejectError
-	require.ErrorAs(t, <-srvErr, &rej)
+	require.ErrorAs(t, (<-done).err, &rej)
 	require.Equal(t, 431, rej.Status)
-	c.Close()
-	ln.Close()
 	goleak.VerifyNone(t)
 }
 
