@@ -7,7 +7,6 @@ require (
 	github.com/klauspost/compress v1.19.2
 	github.com/stretchr/testify v1.11.1
 	go.uber.org/goleak v1.3.0
-	golang.org/x/sync v0.19.0
 )
 
 require (

@@ -7,9 +7,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/wsactor/ws/frame"
 )
@@ -35,48 +32,53 @@ func Text(s string) Message { return Message{Type: frame.OpText, Data: []byte(s)
 // Binary returns a binary Message holding b (not copied).
 func Binary(b []byte) Message { return Message{Type: frame.OpBinary, Data: b} }
 
-// Conn is one WebSocket connection after its handshake, run by a supervisor
-// goroutine with a reader and a writer (see the package doc). All methods
-// are safe for concurrent use by any number of goroutines.
+// Conn is one WebSocket connection after its handshake, run by a reader and
+// a writer goroutine (see the package doc). All methods are safe for
+// concurrent use by any number of goroutines.
 type Conn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	role frame.Role
 	cfg  config
 
-	// Channels between the user and the connection's goroutines.
-	incoming chan Message  // reader/supervisor -> user; closed after done
-	outgoing chan Message  // user -> writer; never closed
-	sends    chan *sendReq // Send -> writer
-	pings    chan pingReq  // Ping -> supervisor
-	closes   chan closeReq // Close -> supervisor
-	abort    chan struct{} // closed once by Close whose ctx ended
-	abortErr error         // written before abort is closed
-	abortOne sync.Once     //
-	done     chan struct{} // closed once after every goroutine returned
+	incoming chan Message  // reader -> user; closed once no message can follow
+	outgoing chan Message  // user -> writer goroutine; never closed
+	kick     chan struct{} // capacity 1: there is work for the writer goroutine
+	stop     chan struct{} // closed once, by shutdown, when the connection starts ending
+	readDone chan struct{} // closed when the reader goroutine returns
+	idle     chan struct{} // capacity 1: the write right, passed to the waiting writer goroutine
+	credit   chan struct{} // capacity 1: the message the reader held back was delivered
+	done     chan struct{} // closed once after both goroutines returned
 	err      error         // written before done is closed
 
-	// Channels between the goroutines.
-	readEv  chan readEvent  // reader -> supervisor
-	credit  chan struct{}   // supervisor -> reader: the held message was delivered
-	pongAck chan struct{}   // supervisor -> reader: the pong for its ping went to the writer (or was dropped)
-	ctrl    chan ctrlFrame  // supervisor -> writer
-	writeEv chan writeEvent // writer -> supervisor
+	// fw is used only by the holder of the write right (state.writing):
+	// the writer goroutine, or a Send writing its message itself.
+	fw *frame.Writer
 
-	// The write side. fw belongs to the writer goroutine, except between a
-	// receive from lend and the matching send on back, when a Send that
-	// found the writer idle writes with it on its own goroutine.
-	fw   *frame.Writer
-	lend chan struct{} // writer -> Send: unbuffered, offered only when idle
-	back chan error    // Send -> writer: the lent write's error; capacity 1
+	mu sync.Mutex
+	st state // guarded by mu
+
+	// ctrlPending is true while a pong or ping waits to be written; the
+	// holder of the write right checks it between messages and fragments
+	// without taking mu.
+	ctrlPending atomic.Bool
+	// outgoingUsed is set by the first call of Outgoing: from then on Send
+	// queues behind Outgoing instead of writing itself (see Send).
+	outgoingUsed atomic.Bool
+	// queued counts Sends waiting in state.queue, for Stats.
+	queued atomic.Int64
 
 	// Waking a paused reader's read-ahead (see awaitCredit).
 	wakeMu  sync.Mutex
 	peeking bool // the reader is in a read-ahead; guarded by wakeMu
-	woken   bool // the supervisor set a past read deadline; guarded by wakeMu
+	woken   bool // a past read deadline was set to wake it; guarded by wakeMu
+	// aheadReads counts the read-aheads of a paused reader that brought
+	// bytes: the peer is sending, even if a pong is behind them.
+	aheadReads atomic.Uint64
 
-	stats stats
-	free  *freeList // WithRecycledBuffers; nil without
+	budget budget // bytes in Incoming; used by whoever delivers
+	stats  stats
+	free   *freeList // WithRecycledBuffers; nil without
 }
 
 // New starts a WebSocket connection over conn, whose handshake is done, in
@@ -85,12 +87,12 @@ type Conn struct {
 // reads through it from now on. With nil, New makes a reader of
 // WithReadBufferSize bytes.
 //
-// New starts the connection's goroutines and returns at once; from then on
-// the Conn owns conn and closes it when the connection ends, and owns the
-// extension given WithExtension: if it is an io.Closer, it is closed after
-// the reader and writer have stopped. If the options
-// are invalid or the role is neither Client nor Server, New returns an error
-// and leaves conn untouched (the caller closes it).
+// New starts the connection's two goroutines and returns at once; from
+// then on the Conn owns conn and closes it when the connection ends, and
+// owns the extension given WithExtension: if it is an io.Closer, it is
+// closed after the reader and writer have stopped. If the options are
+// invalid or the role is neither Client nor Server, New returns an error and
+// leaves conn untouched (the caller closes it).
 func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Conn, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -110,30 +112,28 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 		cfg:      cfg,
 		incoming: make(chan Message, cfg.incomingBuffer),
 		outgoing: make(chan Message, cfg.outgoingBuffer),
-		sends:    make(chan *sendReq, cfg.outgoingBuffer),
-		pings:    make(chan pingReq),
-		closes:   make(chan closeReq),
-		abort:    make(chan struct{}),
-		done:     make(chan struct{}),
-		readEv:   make(chan readEvent),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		readDone: make(chan struct{}),
+		idle:     make(chan struct{}, 1),
 		credit:   make(chan struct{}, 1),
-		pongAck:  make(chan struct{}, 1),
-		ctrl:     make(chan ctrlFrame),
-		writeEv:  make(chan writeEvent),
-		fw: frame.NewWriter(conn, role, frame.WriterConfig{
-			FragmentSize: cfg.fragment,
-			BufferSize:   cfg.writeBuffer,
-			Extension:    cfg.extension,
-		}),
-		lend: make(chan struct{}),
-		back: make(chan error, 1),
+		done:     make(chan struct{}),
+		budget:   newBudget(cfg.incomingBuffer, cfg.incomingBytes),
 	}
+	c.fw = frame.NewWriter(conn, role, frame.WriterConfig{
+		FragmentSize:     cfg.fragment,
+		BufferSize:       cfg.writeBuffer,
+		Extension:        cfg.extension,
+		BetweenFragments: c.betweenFragments,
+	})
 	if cfg.recycle {
 		// Enough for every message that can be in flight: Incoming, the
 		// held one, the one being read, and one the user holds.
 		c.free = newFreeList(cfg.incomingBuffer+3, cfg.recycleCheck)
 	}
-	go c.run()
+	c.st.pinger.init(cfg.pingInterval, cfg.pongTimeout)
+	go c.readLoop()
+	go c.writeLoop()
 	return c, nil
 }
 
@@ -153,68 +153,163 @@ func readerFor(conn net.Conn, br *bufio.Reader, size int) *bufio.Reader {
 	return frame.Rebuffer(conn, br, size)
 }
 
-// run is the supervisor goroutine (see supervise); it starts the reader and
-// writer in an errgroup first. Each has a stated end: the supervisor returns
-// the connection's final error (always non-nil) after closing the socket,
-// then cancels the group's ctx; the reader and writer end when the socket is
-// closed or that ctx is done. Reader and writer report failures to the
-// supervisor instead of returning them, so that it can still send the right
-// close frame. Running the supervisor on run's own goroutine saves one
-// goroutine (and its stack) per connection.
-func (c *Conn) run() {
-	ctx, cancel := context.WithCancel(context.Background())
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return c.readLoop(gctx) })
-	g.Go(func() error { return c.writeLoop(gctx) })
-	err := c.supervise(gctx)
-	cancel()
-	_ = g.Wait()       // reader and writer return nil
-	_ = c.conn.Close() // already closed by the supervisor; make sure
+// shutdown starts the connection's end, once: it fixes the final error
+// from cause and the close handshake's state, stops both goroutines and
+// closes the socket, which fails any read or write in progress. The writer
+// goroutine then finishes (see finish).
+func (c *Conn) shutdown(cause error) {
+	c.mu.Lock()
+	if c.st.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.st.ended = true
+	c.st.endErr = c.st.result(cause)
+	c.st.stopTimers()
+	c.mu.Unlock()
+	close(c.stop)
+	_ = c.conn.Close()
+}
+
+// finish runs last on the writer goroutine: once the reader has returned
+// and the write right is free, nothing can touch the socket, the frame
+// writer or the extension any more, so it releases them, refuses what is
+// left on Outgoing, and closes Done and then Incoming.
+func (c *Conn) finish() {
+	c.shutdown(ErrClosed) // a no-op: the writer returns only after shutdown
+	<-c.readDone
+	c.mu.Lock()
+	if c.st.writing {
+		c.st.writerWait = true
+		c.mu.Unlock()
+		<-c.idle // a Send writing its message: the closed socket ends its write
+		c.mu.Lock()
+	}
+	c.st.writing = true // for good: nothing writes after the end
+	if c.st.watchStop != nil {
+		c.st.watchStop()
+	}
+	c.st.watchCtx, c.st.watchStop = nil, nil
+	c.st.held, c.st.holding = Message{}, false
+	c.st.queue = sendQueue{}
+	closeIncoming := !c.st.incomingClosed
+	c.st.incomingClosed = true
+	cancel := c.st.cancelCtx
+	c.st.over = true
+	c.err = c.st.endErr
+	c.mu.Unlock()
 	if cl, ok := c.cfg.extension.(io.Closer); ok {
 		_ = cl.Close() // e.g. deflate returns its compressor to the pool
 	}
-	c.err = err
+	c.dropOutgoing()
 	close(c.done)
-	close(c.incoming) // after done, so Err is set when a range over Incoming ends
+	if closeIncoming {
+		close(c.incoming) // after done, so Err is set when a range over Incoming ends
+	}
+	if cancel != nil {
+		cancel()
+	}
 }
 
-// Incoming returns the channel of received data messages. It is closed when
-// the connection ends, after Done; Err then says why. Each Message's Data is
-// the receiver's to keep (or to give back with Release, see
+// kickWriter tells the writer goroutine to look at the state again.
+func (c *Conn) kickWriter() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Incoming returns the channel of received data messages. It is closed
+// when no more messages can come: after Done, or earlier once the peer
+// broke the protocol (then the messages received before the violation are
+// still in it, and Err already says why). Each Message's Data is the
+// receiver's to keep (or to give back with Release, see
 // WithRecycledBuffers). If nobody reads it and it fills, the connection
 // stops reading the socket (see the package doc).
 func (c *Conn) Incoming() <-chan Message { return c.incoming }
 
 // Outgoing returns the channel of messages to send, written in order. It is
-// never closed, so a send on it never panics; a sender should select on
-// Done too, since once the connection ends (or has sent its close frame)
-// nothing reads it. After sending a Message the caller must not modify its
-// Data: the connection reads it until it is written and does not keep it
-// afterwards. A Message whose Type is not text or binary ends the connection
-// with ErrInvalidMessageType.
-func (c *Conn) Outgoing() chan<- Message { return c.outgoing }
+// never closed, so a send on it never panics. After sending a Message the
+// caller must not modify its Data: the connection reads it until it is
+// written and does not keep it afterwards.
+//
+// A Message whose Type is not text or binary (such as the zero Message) is
+// not sent, and counted in Stats().OutgoingDropped; so is every message
+// sent after the connection's close frame. Once the connection has ended,
+// what Outgoing held is dropped the same way and Outgoing returns a fresh
+// channel with room for one message that nothing reads, so the statement
+// c.Outgoing() <- m never blocks on a connection that is over. A sender
+// that keeps one channel from Outgoing for a long loop should select on
+// Done too. A write error of a message from Outgoing ends the connection,
+// and Err reports it.
+func (c *Conn) Outgoing() chan<- Message {
+	select {
+	case <-c.done:
+		c.dropOutgoing()
+		return make(chan Message, 1)
+	default:
+	}
+	if !c.outgoingUsed.Load() {
+		c.outgoingUsed.Store(true)
+	}
+	return c.outgoing
+}
 
-// Done returns a channel closed when the connection has ended: every
-// goroutine has returned and the socket is closed. It is closed exactly
+// dropOutgoing empties Outgoing, counting what it held as dropped.
+func (c *Conn) dropOutgoing() {
+	for {
+		select {
+		case <-c.outgoing:
+			c.stats.dropped.Add(1)
+		default:
+			return
+		}
+	}
+}
+
+// Done returns a channel closed when the connection has ended: both
+// goroutines have returned and the socket is closed. It is closed exactly
 // once.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// Err returns why the connection ended, or nil before Done is closed. See
+// Err returns why the connection ended, or nil while it is open. See
 // CloseError for a close handshake; otherwise it is ErrPongTimeout, or an
 // I/O error wrapped as "actor: read: ..." / "actor: write: ..." (errors.Is
-// finds io.EOF, os.ErrDeadlineExceeded and the like underneath).
+// finds io.EOF, os.ErrDeadlineExceeded and the like underneath). Once the
+// peer has broken the protocol the connection is ending: Err returns its
+// *CloseError at once, before Done.
 func (c *Conn) Err() error {
 	select {
 	case <-c.done:
 		return c.err
 	default:
-		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st.failErr != nil {
+		return c.st.result(nil)
+	}
+	return nil
+}
+
+// Context returns a context cancelled when the connection has ended (after
+// Done is closed), for work that should not outlive it.
+func (c *Conn) Context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st.ctx == nil {
+		c.st.ctx, c.st.cancelCtx = context.WithCancel(context.Background())
+		if c.st.over {
+			c.st.cancelCtx()
+		}
+	}
+	return c.st.ctx
 }
 
 // Receive returns the next received message, waiting for it until ctx ends
-// (ctx's error) or the connection ends (ErrClosed; Err says why). Cancelling
-// ctx ends only this call. It is the same as receiving from Incoming.
+// (ctx's error) or no more messages can come (ErrClosed; Err says why).
+// Cancelling ctx ends only this call. It is the same as receiving from
+// Incoming.
 func (c *Conn) Receive(ctx context.Context) (Message, error) {
 	select {
 	case m, ok := <-c.incoming:
@@ -225,187 +320,6 @@ func (c *Conn) Receive(ctx context.Context) (Message, error) {
 	case <-ctx.Done():
 		return Message{}, ctx.Err()
 	}
-}
-
-// sendReq carries one Send to the writer. state decides, once, whether the
-// writer writes it (queued -> taken) or the Send gave up first (queued ->
-// abandoned); a taken request is always answered on done.
-type sendReq struct {
-	msg   Message
-	state atomic.Int32
-	err   error
-	done  chan struct{} // capacity 1; the writer sends once per taken request
-}
-
-const (
-	sendQueued int32 = iota
-	sendTaken
-	sendAbandoned
-)
-
-// sendPool recycles sendReqs so that Send does not allocate. A request goes
-// back only when no other goroutine can still see it: after its done was
-// received, or if it never reached the writer's queue.
-var sendPool = sync.Pool{New: func() any { return &sendReq{done: make(chan struct{}, 1)} }}
-
-// Send writes m and returns once it has been written to the socket (nil), or
-// the connection has ended (ErrClosed, or the write's error), or ctx has
-// ended before the writer started on m (ctx's error: m was not sent at all).
-//
-// Cancelling ctx ends only this call, never the connection, and never leaves
-// the stream corrupt: if the writer has already started on m when ctx ends,
-// Send waits until m is completely written (bounded by WithWriteTimeout or
-// the connection's end) and reports that outcome. When Send returns,
-// the connection no longer reads m.Data.
-//
-// When the writer is idle (nothing queued, no write in progress), Send
-// writes m itself, on the caller's goroutine, saving two goroutine
-// hand-offs; otherwise it queues m for the writer, with the same bound as
-// Outgoing. Either way, messages one goroutine puts on Outgoing before
-// calling Send are written before the Send's message.
-func (c *Conn) Send(ctx context.Context, m Message) error {
-	if m.Type != frame.OpText && m.Type != frame.OpBinary {
-		return ErrInvalidMessageType
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// The writer offers lend only while it waits with every queue empty,
-	// in the same select as its queues: taking it means nothing queued
-	// before us is still unwritten.
-	select {
-	case <-c.lend:
-		err := c.writeLent(m)
-		c.back <- err // capacity 1: never blocks
-		return err
-	default:
-	}
-	r := sendPool.Get().(*sendReq)
-	r.msg = m
-	r.err = nil
-	r.state.Store(sendQueued)
-	select {
-	case c.sends <- r:
-	case <-ctx.Done():
-		r.msg = Message{}
-		sendPool.Put(r)
-		return ctx.Err()
-	case <-c.done:
-		r.msg = Message{}
-		sendPool.Put(r)
-		return ErrClosed
-	}
-	select {
-	case <-r.done:
-		return finishSend(r)
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(sendQueued, sendAbandoned) {
-			return ctx.Err() // never written; r stays with the writer's queue
-		}
-	case <-c.done:
-		if r.state.CompareAndSwap(sendQueued, sendAbandoned) {
-			return ErrClosed
-		}
-	}
-	<-r.done // the writer took it: it finishes the message and answers
-	return finishSend(r)
-}
-
-func finishSend(r *sendReq) error {
-	err := r.err
-	r.msg = Message{}
-	r.err = nil
-	sendPool.Put(r)
-	return err
-}
-
-// pingReq asks the supervisor for a ping; the answer comes on reply.
-type pingReq struct {
-	ctx   context.Context
-	reply chan time.Duration // capacity 1
-}
-
-// Ping sends a ping and returns the round-trip time until its pong (RFC
-// 6455 §5.5.2, §5.5.3). Several concurrent Pings may share one ping frame.
-// It blocks until the pong, ctx's end (ctx's error; the connection goes on)
-// or the connection's end (ErrClosed).
-func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
-	r := pingReq{ctx: ctx, reply: make(chan time.Duration, 1)}
-	select {
-	case c.pings <- r:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	case <-c.done:
-		return 0, ErrClosed
-	}
-	select {
-	case rtt := <-r.reply:
-		return rtt, nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	case <-c.done:
-		return 0, ErrClosed
-	}
-}
-
-// closeReq asks the supervisor to start the close handshake.
-type closeReq struct {
-	code   frame.StatusCode
-	reason string
-}
-
-// Close runs the close handshake (RFC 6455 §7.1.2): it queues a close frame
-// with code and reason after the messages already queued, waits for the
-// peer's close frame, and closes the socket. It returns nil if the handshake
-// completed, whoever started it.
-//
-// ctx bounds the wait: when it ends first, the socket is closed at once,
-// Close waits for the goroutines to stop and returns ctx's error. The close
-// grace period bounds it too, whatever ctx says. Close may be called from any
-// number of goroutines any number of times; only the first close frame is
-// sent, and every call returns once the connection has ended (nil if the
-// handshake completed, else Err). An invalid code (not ValidOnWire, except
-// StatusNoStatusRcvd which sends an empty close frame) or a reason over 123
-// bytes or not UTF-8 is refused with frame's error, and nothing is sent.
-func (c *Conn) Close(ctx context.Context, code frame.StatusCode, reason string) error {
-	var arr [frame.MaxControlPayload]byte
-	if _, err := frame.AppendClosePayload(arr[:0], code, reason); err != nil {
-		return err
-	}
-	select {
-	case c.closes <- closeReq{code, reason}:
-	case <-c.done:
-		return c.closeResult()
-	case <-ctx.Done():
-		return c.abortWith(ctx.Err())
-	}
-	select {
-	case <-c.done:
-		return c.closeResult()
-	case <-ctx.Done():
-		return c.abortWith(ctx.Err())
-	}
-}
-
-// abortWith closes the connection now and waits for its end.
-func (c *Conn) abortWith(err error) error {
-	c.abortOne.Do(func() {
-		c.abortErr = err
-		close(c.abort)
-	})
-	<-c.done
-	if c.closeResult() == nil {
-		return nil
-	}
-	return err
-}
-
-// closeResult is Close's answer once the connection has ended.
-func (c *Conn) closeResult() error {
-	if ce, ok := c.err.(*CloseError); ok && ce.Err == nil {
-		return nil
-	}
-	return c.err
 }
 
 // Subprotocol returns the subprotocol given with WithSubprotocol.

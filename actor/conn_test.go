@@ -261,48 +261,45 @@ func TestCancelIsLocal(t *testing.T) {
 	})
 }
 
-// A Send whose ctx ends either never started its message or waits until the
-// writer has finished it: the stream stays whole.
+// A Send whose ctx ends before its message started is not sent and the
+// connection goes on; one whose ctx ends mid-write returns at once and
+// ends the connection, since the stream cannot go on after part of a frame.
 func TestSendCancelMidWrite(t *testing.T) {
-	// A raw peer over net.Pipe that does not read yet: the writer blocks on
-	// the first message and the rest queue behind it.
+	// A raw peer over net.Pipe that does not read yet: the first Send
+	// blocks in its own write and the next one queues behind it.
 	c, p := newRaw(t, pipeMode, frame.Server)
 	big := bytes.Repeat([]byte{'a'}, 64<<10)
 	firstDone := make(chan error, 1)
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	go func() { firstDone <- c.Send(ctx1, Binary(big)) }()
-	// Read the first byte: the writer has taken the message and is blocked
-	// in the middle of writing it.
 	first := make([]byte, 1)
 	_, err := io.ReadFull(p.conn, first)
 	require.NoError(t, err)
-	p.fr = frame.NewReader(bufio.NewReader(io.MultiReader(bytes.NewReader(first), p.conn)), frame.Client, frame.ReaderConfig{})
 
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	secondDone := make(chan error, 1)
 	go func() { secondDone <- c.Send(ctx2, Text("never")) }()
-	// Wait for the second Send to be queued behind the first.
 	require.Eventually(t, func() bool { return c.Stats().OutgoingQueued == 1 }, 5*time.Second, time.Millisecond)
 	cancel2()
 	require.ErrorIs(t, <-secondDone, context.Canceled) // not started: returns at once
+	require.Nil(t, c.Err(), "a Send cancelled before its message started leaves the connection alone")
 
-	cancel1() // started: Send waits for the writer to finish it
-	select {
-	case err := <-firstDone:
-		t.Fatalf("Send returned %v while its message was half written", err)
-	default:
-	}
-	go func() { c.Outgoing() <- Text("after") }()
-	op, b, err := p.next()
-	require.NoError(t, err)
-	require.Equal(t, frame.OpBinary, op)
-	require.Equal(t, big, b)
-	op, b, err = p.next()
-	require.NoError(t, err)
-	require.Equal(t, frame.OpText, op)
-	require.Equal(t, "after", string(b), "the cancelled message must not be on the wire")
-	require.NoError(t, <-firstDone) // "after" may share its batch: Send returns after the flush
-	require.Nil(t, c.Err())
+	cancel1()
+	require.ErrorIs(t, waitErr(t, firstDone), context.Canceled)
+	require.ErrorIs(t, waitDone(t, c), errSendCancelled)
+}
+
+// A Send's ctx deadline bounds its write even without WithWriteTimeout: a
+// peer that stopped reading does not hold the caller until keepalive.
+func TestSendDeadlineStalledPeer(t *testing.T) {
+	c, _ := newRaw(t, tcpMode, frame.Server) // the raw peer never reads
+	big := make([]byte, 32<<20)              // more than both socket buffers
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Send(ctx, Binary(big)) }()
+	require.ErrorIs(t, waitErr(t, done), context.DeadlineExceeded)
+	require.ErrorIs(t, waitDone(t, c), errSendCancelled)
 }
 
 // Close's ctx bounds the handshake: when it ends the socket is closed.
@@ -398,8 +395,18 @@ func TestOptionsValidate(t *testing.T) {
 func TestInvalidMessageType(t *testing.T) {
 	cl, _ := newPair(t, pipeMode, nil, nil)
 	require.ErrorIs(t, cl.Send(context.Background(), Message{Type: frame.OpPing}), ErrInvalidMessageType)
+}
+
+// A Message of no data type on Outgoing (the zero Message included) is
+// dropped and counted; the connection goes on.
+func TestOutgoingInvalidMessageDropped(t *testing.T) {
+	cl, sv := newPair(t, tcpMode, nil, nil)
+	cl.Outgoing() <- Message{}
 	cl.Outgoing() <- Message{Type: frame.OpClose}
-	require.ErrorIs(t, waitDone(t, cl), ErrInvalidMessageType)
+	cl.Outgoing() <- Text("after")
+	require.Equal(t, "after", string(recv(t, sv).Data))
+	require.Equal(t, uint64(2), cl.Stats().OutgoingDropped)
+	require.Nil(t, cl.Err())
 }
 
 func TestCloseStatus(t *testing.T) {

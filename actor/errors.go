@@ -24,8 +24,8 @@ var (
 	ErrCloseTimeout error = timeoutError("actor: peer did not answer the close frame within the grace period")
 
 	// ErrInvalidMessageType is returned by Send for a Message whose Type is
-	// not frame.OpText or frame.OpBinary; such a Message sent on Outgoing
-	// ends the connection with this error.
+	// not frame.OpText or frame.OpBinary, such as the zero Message; such a
+	// Message sent on Outgoing is dropped (Stats.OutgoingDropped).
 	ErrInvalidMessageType = errors.New("actor: message type must be frame.OpText or frame.OpBinary")
 
 	// ErrInvalidRole is returned by New for a role other than frame.Client

@@ -154,8 +154,10 @@ func TestPingAnsweredWithoutReading(t *testing.T) {
 	})
 }
 
-// 5.5.3: a flood of pings is answered ping for ping, in order (Autobahn
-// 2.10 expects every pong), without the reader running ahead of the writer.
+// 5.5.3: a flood of pings is answered in order, the latest ping always,
+// and every ping while no more than maxPongs wait (Autobahn 2.10 sends 10);
+// beyond that pongs are coalesced, so the flood costs bounded memory and
+// the reader never waits for the writer.
 func TestPingFlood(t *testing.T) {
 	roles(t, func(t *testing.T, role frame.Role) {
 		c, p := newRaw(t, tcpMode, role)
@@ -165,18 +167,19 @@ func TestPingFlood(t *testing.T) {
 			buf = append(buf, p.frameBytes(true, 0, frame.OpPing, binary.BigEndian.AppendUint64(nil, uint64(i)), nil)...)
 		}
 		go func() { _, _ = p.conn.Write(buf) }()
-		pongs := 0
+		pongs, last := 0, uint64(0)
 		for {
 			op, b, err := p.next()
 			require.NoError(t, err)
 			require.Equal(t, frame.OpPong, op)
 			pongs++
-			require.Equal(t, uint64(pongs), pingID(b), "pongs in the order of their pings")
+			require.Greater(t, pingID(b), last, "pongs in the order of their pings")
+			last = pingID(b)
 			if pingID(b) == n {
 				break
 			}
 		}
-		require.Equal(t, n, pongs)
+		require.LessOrEqual(t, pongs, n)
 		require.Nil(t, c.Err())
 	})
 }

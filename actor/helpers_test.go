@@ -114,6 +114,18 @@ func waitDone(t testing.TB, c *Conn) error {
 	return c.Err()
 }
 
+// waitErr waits for a call's result on ch.
+func waitErr(t testing.TB, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not return")
+	}
+	return nil
+}
+
 func recv(t testing.TB, c *Conn) Message {
 	t.Helper()
 	select {

@@ -13,6 +13,7 @@ type Option func(*config)
 
 type config struct {
 	incomingBuffer int
+	incomingBytes  int64
 	outgoingBuffer int
 	maxMessage     int64
 	maxFrame       int64
@@ -21,6 +22,7 @@ type config struct {
 	pongTimeout    time.Duration
 	writeTimeout   time.Duration
 	closeGrace     time.Duration
+	failLinger     time.Duration
 	lifetime       context.Context
 	readBuffer     int
 	writeBuffer    int
@@ -35,9 +37,11 @@ type config struct {
 // The defaults New uses.
 const (
 	DefaultIncomingBuffer   = 16
+	DefaultIncomingBytes    = 4 << 20 // 4 MiB
 	DefaultOutgoingBuffer   = 16
 	DefaultMaxMessageSize   = frame.DefaultMaxMessageSize // 32 MiB
 	DefaultCloseGracePeriod = 5 * time.Second
+	DefaultFailLinger       = 250 * time.Millisecond
 	DefaultReadBufferSize   = 4 << 10
 	DefaultWriteBufferSize  = frame.DefaultWriteBufferSize // 16 KiB
 )
@@ -45,6 +49,8 @@ const (
 func defaultConfig() config {
 	return config{
 		incomingBuffer: DefaultIncomingBuffer,
+		incomingBytes:  DefaultIncomingBytes,
+		failLinger:     DefaultFailLinger,
 		outgoingBuffer: DefaultOutgoingBuffer,
 		maxMessage:     DefaultMaxMessageSize,
 		closeGrace:     DefaultCloseGracePeriod,
@@ -64,6 +70,8 @@ var (
 	errCloseGrace   = errors.New("actor: close grace period must be > 0")
 	errIOBuffer     = errors.New("actor: read buffer must be >= 16 bytes and write buffer >= 0")
 	errLifetime     = errors.New("actor: lifetime context must not be nil")
+	errIncomingSize = errors.New("actor: incoming byte budget must be > 0")
+	errFailLinger   = errors.New("actor: fail linger must be >= 0")
 )
 
 func (c *config) validate() error {
@@ -84,6 +92,10 @@ func (c *config) validate() error {
 		return errCloseGrace
 	case c.readBuffer < 16 || c.writeBuffer < 0:
 		return errIOBuffer
+	case c.incomingBytes <= 0:
+		return errIncomingSize
+	case c.failLinger < 0:
+		return errFailLinger
 	}
 	if _, bad := c.lifetime.(invalidCtx); bad {
 		return errLifetime
@@ -96,9 +108,18 @@ func (c *config) validate() error {
 // reading the socket: see the package doc on backpressure.
 func WithIncomingBuffer(n int) Option { return func(c *config) { c.incomingBuffer = n } }
 
+// WithIncomingBytes bounds the bytes of the messages waiting in Incoming
+// (default 4 MiB): a message that would take Incoming past it waits, and
+// the connection stops reading the socket, as when Incoming is full. A
+// message larger than the budget is delivered once Incoming is empty. So a
+// slow consumer pins at most this much plus two messages (the one held back
+// and the one being read), each bounded by WithMaxMessageSize.
+func WithIncomingBytes(n int64) Option { return func(c *config) { c.incomingBytes = n } }
+
 // WithOutgoingBuffer sets the capacity of the Outgoing channel, in messages
-// (default 16; 0 makes it unbuffered). The same bound applies to Send calls
-// waiting for the writer. When it is full, senders block.
+// (default 16; 0 makes it unbuffered). When it is full, senders block. A
+// Send waits for its own message to be written and holds it until then, so
+// Sends need no bound of their own.
 func WithOutgoingBuffer(n int) Option { return func(c *config) { c.outgoingBuffer = n } }
 
 // WithMaxMessageSize bounds a received data message, in bytes, summed over
@@ -122,10 +143,13 @@ func WithMaxFrameSize(n int64) Option {
 // frames of at most n payload bytes (default 0: every message is one frame).
 func WithFragmentSize(n int) Option { return func(c *config) { c.fragment = n } }
 
-// WithKeepalive sends a ping every interval and ends the connection with
-// ErrPongTimeout if no pong answers it within timeout (default off). While
-// the connection is not reading because Incoming is full, the timeout is
-// suspended: the peer is not late, we are.
+// WithKeepalive sends a ping an interval after the last one was answered
+// and ends the connection with ErrPongTimeout if no pong answers it within
+// timeout of the ping's write (default off). Pings go out between the
+// fragments of a long message (WithFragmentSize), so a long write does not
+// delay them. While the reader is paused because Incoming is full it cannot
+// read the pong; bytes arriving from the peer then count as its answer, and
+// a peer that sends nothing at all is timed out as usual.
 func WithKeepalive(interval, timeout time.Duration) Option {
 	return func(c *config) { c.pingInterval, c.pongTimeout = interval, timeout }
 }
@@ -134,6 +158,14 @@ func WithKeepalive(interval, timeout time.Duration) Option {
 // bound; a peer that stops reading then blocks the writer until keepalive,
 // Close or the lifetime ends the connection). A timeout ends the connection.
 func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
+
+// WithFailLinger bounds how long a connection failing because the peer
+// broke the protocol waits before its close frame (default 250ms): the
+// close frame goes when the user calls Close, typically right after its
+// range over Incoming has ended, and at the latest after d, so that the
+// replies to the messages received before the violation go out first
+// (0: at once).
+func WithFailLinger(d time.Duration) Option { return func(c *config) { c.failLinger = d } }
 
 // WithCloseGracePeriod bounds the close handshake once a close frame has
 // been sent or received: after it the socket is closed whatever the peer
@@ -176,7 +208,7 @@ func WithSubprotocol(p string) Option { return func(c *config) { c.subprotocol =
 func WithExtension(e frame.Extension) Option { return func(c *config) { c.extension = e } }
 
 // OnPing calls f with the payload of every ping received, on the
-// connection's reader goroutine, before the pong is queued. payload is valid
+// connection's reader goroutine, before its pong is queued. payload is valid
 // only during the call. f must not block for long: while it runs the socket
 // is not read. Pings are answered whether or not f is set.
 func OnPing(f func(payload []byte)) Option { return func(c *config) { c.onPing = f } }

@@ -1,8 +1,8 @@
 package actor
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -10,73 +10,38 @@ import (
 	"github.com/wsactor/ws/frame"
 )
 
-// readEvent is what the reader tells the supervisor.
-type readEvent struct {
-	kind readKind
-	msg  Message                       // readMessage
-	n    int                           // control payload length
-	ctrl [frame.MaxControlPayload]byte // readPing, readPong, readClose payload
-	err  error                         // readFail, readEnd
-}
-
-type readKind uint8
-
-const (
-	readMessage readKind = iota + 1 // a data message for the supervisor to deliver (Incoming was full)
-	readPing
-	readPong
-	readClose // payload already validated by frame.Reader
-	readFail  // *frame.ProtocolError; the reader now discards the rest of the stream
-	readEnd   // the stream ended (io.EOF, an I/O error, or the socket was closed)
-	// readAheadEnd: the stream ended while the reader was paused behind a
-	// held message; frames read ahead are still in the read buffer.
-	readAheadEnd
-)
-
-// readLoop is the reader goroutine. It only does I/O: it reads frames and
-// delivers data messages to Incoming straight away when there is room;
-// otherwise it hands the message to the supervisor, which holds it until
-// Incoming has room, and reads no further data frame until then (credit).
-// While it waits, the next frame's first byte is peeked: a control frame
-// right behind the held message is still read and reported.
+// readLoop is the reader goroutine. It reads frames and handles each on
+// the spot: a data message goes straight into Incoming when it has room
+// (the one hand-off a received message costs); a ping queues its pong for
+// whoever writes next; a pong answers pings; a close frame or a protocol
+// error starts the close handshake. It never writes and never waits for a
+// writer, so two peers that both stream cannot hold each other up.
 //
-// It ends when the stream ends (reporting readEnd) or ctx is done; its
-// interrupt is the supervisor closing the socket. It returns nil: failures
-// go to the supervisor, which decides the connection's fate and close code.
-func (c *Conn) readLoop(ctx context.Context) error {
+// When Incoming is full (or holds WithIncomingBytes), the message is held
+// back for the writer goroutine to deliver and the reader reads no further
+// data frame until it has been (see awaitCredit). It returns when the
+// stream ends or the socket is closed.
+func (c *Conn) readLoop() {
+	defer close(c.readDone)
 	fr := frame.NewReader(c.br, c.role, frame.ReaderConfig{
 		MaxMessageSize: c.cfg.maxMessage,
 		MaxFrameSize:   c.cfg.maxFrame,
 		Extension:      c.cfg.extension,
 	})
-	held := false // the supervisor holds a message of ours for Incoming
 	// A paused reader reads ahead and must be woken by a past read deadline
 	// when its credit comes; without deadlines it only waits for credit.
 	canWake := c.conn.SetReadDeadline(time.Time{}) == nil
-	ahead := false // a read-ahead failed: the socket has nothing more for us
-	ev := &readEvent{}
+	held := false // the writer goroutine holds a message of ours for Incoming
 	for {
 		if held {
 			b, err := c.br.Peek(1)
 			if err != nil {
-				return c.readEnded(ctx, ev, err)
+				c.readEnded(err)
+				return
 			}
 			if !frame.Opcode(b[0] & 0x0F).IsControl() {
-				ok, err := c.awaitCredit(ctx, canWake && !ahead)
-				if err != nil {
-					// The socket is dead. The supervisor ends the connection
-					// with err unless it is closing: then it drops what it
-					// holds so we can read on to the peer's close frame.
-					ahead = true
-					ev.kind, ev.err = readAheadEnd, err
-					if !c.report(ctx, ev) {
-						return nil
-					}
-					ev.err = nil
-					ok, _ = c.awaitCredit(ctx, false)
-				}
-				if !ok {
-					return nil
+				if !c.awaitCredit(canWake) {
+					return
 				}
 				held = false
 			}
@@ -89,116 +54,185 @@ func (c *Conn) readLoop(ctx context.Context) error {
 		if err != nil {
 			var pe *frame.ProtocolError
 			if errors.As(err, &pe) {
-				ev.kind, ev.err = readFail, err
-				if !c.report(ctx, ev) {
-					return nil
-				}
+				c.readFailed(pe)
 				// RFC 6455 §7.1.7: process nothing more from this peer, but
 				// keep draining so our close frame is not lost to a reset.
-				_, err = io.Copy(io.Discard, c.br)
-				if err == nil {
-					err = io.EOF
-				}
+				err = discard(c.br)
 			}
-			return c.readEnded(ctx, ev, err)
+			c.readEnded(err)
+			return
 		}
 		switch op {
 		case frame.OpText, frame.OpBinary:
 			c.stats.messagesIn.Add(1)
 			c.stats.bytesIn.Add(uint64(len(p)))
 			m := Message{Type: op, Data: p, pool: c.free}
-			select {
-			case c.incoming <- m:
-				continue
-			default:
+			if c.budget.fits(len(c.incoming), len(p)) {
+				select {
+				case c.incoming <- m:
+					c.budget.push(len(p))
+					continue
+				default:
+				}
 			}
-			ev.kind, ev.msg = readMessage, m
-			held = true
+			held = c.hold(m)
 		case frame.OpPing:
 			if c.cfg.onPing != nil {
 				c.cfg.onPing(p)
 			}
-			ev.kind, ev.n = readPing, copy(ev.ctrl[:], p)
+			c.onPing(p)
 		case frame.OpPong:
 			if c.cfg.onPong != nil {
 				c.cfg.onPong(p)
 			}
-			ev.kind, ev.n = readPong, copy(ev.ctrl[:], p)
+			c.mu.Lock()
+			c.st.pinger.onPong(p, &c.stats)
+			c.mu.Unlock()
 		case frame.OpClose:
-			ev.kind, ev.n = readClose, copy(ev.ctrl[:], p)
-			if !c.report(ctx, ev) {
-				return nil
-			}
+			c.onClose(p)
 			// RFC 6455 §5.5.1: nothing follows a close frame; whatever the
 			// peer still sends is discarded until it closes the socket.
-			_, err = io.Copy(io.Discard, c.br)
-			if err == nil {
-				err = io.EOF
-			}
-			return c.readEnded(ctx, ev, err)
+			c.readEnded(discard(c.br))
+			return
 		}
-		if !c.report(ctx, ev) {
-			return nil
-		}
-		if ev.kind == readPing {
-			// Read on only once the pong is with the writer: pongs then go
-			// out in the order of their pings, each one, and before any
-			// reply to a message that follows the ping (Autobahn 2.10,
-			// 5.6). A peer that pings faster than we can write waits.
-			select {
-			case <-c.pongAck:
-			case <-ctx.Done():
-				return nil
-			}
-		}
-		ev.msg = Message{}
 	}
 }
 
-// report hands ev to the supervisor; false if the connection is ending.
-func (c *Conn) report(ctx context.Context, ev *readEvent) bool {
-	select {
-	case c.readEv <- *ev:
-		return true
-	case <-ctx.Done():
+// discard reads the rest of the stream; it returns io.EOF at its end.
+func discard(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	if err == nil {
+		err = io.EOF
+	}
+	return err
+}
+
+// readEnded ends the connection with the stream's end or read error. Had
+// the close handshake completed or the connection failed, shutdown's
+// result says so instead.
+func (c *Conn) readEnded(err error) {
+	c.shutdown(fmt.Errorf("actor: read: %w", err))
+}
+
+// hold hands m to the writer goroutine to deliver when Incoming has room.
+// A closing connection does not wait for its user: it drops m (false) so
+// that the reader reads on to the peer's close frame.
+func (c *Conn) hold(m Message) bool {
+	c.mu.Lock()
+	if c.st.closing || c.st.ended {
+		c.mu.Unlock()
 		return false
 	}
+	c.st.held, c.st.holding = m, true
+	c.mu.Unlock()
+	c.kickWriter()
+	return true
 }
 
-func (c *Conn) readEnded(ctx context.Context, ev *readEvent, err error) error {
-	ev.kind, ev.err = readEnd, err
-	c.report(ctx, ev)
-	return nil
+// onPing queues the pong for p (RFC 6455 §5.5.2) for whoever writes next.
+func (c *Conn) onPing(p []byte) {
+	c.mu.Lock()
+	if c.st.closing || c.st.ended {
+		c.mu.Unlock()
+		return // nothing follows our close frame
+	}
+	c.st.pongs.push(p)
+	c.ctrlPending.Store(true)
+	kick := !c.st.writing
+	c.mu.Unlock()
+	if kick {
+		c.kickWriter()
+	}
 }
 
-// awaitCredit waits, while the supervisor holds our message and the next
-// frame is a data frame, until the message is delivered (true) or ctx ends
-// (false). With canWake it keeps reading the socket into the read buffer's free
-// space, so that a peer that resets or closes the connection ends it with
-// that I/O error (err) even if the user never reads Incoming; without
-// canWake it never returns an error. When the
-// buffer is full it waits on the credit alone: the bytes in it are
-// bounded, and TCP flow control holds the rest back.
+// onClose handles the peer's close frame: its payload was validated by
+// frame.Reader. RFC 6455 §5.5.1: answer with a close frame echoing the
+// code, unless ours went first.
+func (c *Conn) onClose(p []byte) {
+	code, reason, _ := frame.ParseClosePayload(p)
+	c.mu.Lock()
+	c.st.recvClose, c.st.recvCode, c.st.recvReason = true, code, string(reason)
+	if !c.st.closing {
+		c.st.remote = true
+		c.startCloseLocked(code, "")
+	}
+	fin := c.st.finished(c.role)
+	c.mu.Unlock()
+	if fin {
+		c.shutdown(nil)
+		return
+	}
+	c.kickWriter()
+}
+
+// readFailed fails the connection for the peer's protocol error (RFC 6455
+// §7.1.7). The close frame with the error's code does not go at once: the
+// messages received before the violation are the user's, and so are the
+// replies to them. Incoming is closed behind them, and the close frame goes
+// when the user calls Close (typically once its range over Incoming has
+// ended) or after WithFailLinger, whichever comes first; writes already
+// queued or in progress go before it.
+func (c *Conn) readFailed(pe *frame.ProtocolError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st.ended {
+		return
+	}
+	c.st.failErr = pe
+	if c.st.closing {
+		return
+	}
+	c.st.sentCode, c.st.sentReason = pe.Code, closeReason(pe)
+	c.st.linger = time.NewTimer(c.cfg.failLinger)
+	c.st.pongs.n, c.st.ping = 0, 0
+	if !c.st.holding && !c.st.incomingClosed {
+		c.st.incomingClosed = true
+		close(c.incoming)
+	}
+	c.kickWriter() // to take up the linger timer
+}
+
+// closeReason is the reason text we send when failing the connection: the
+// protocol error's sentinel text, cut to fit a close frame.
+func closeReason(pe *frame.ProtocolError) string {
+	if pe.Err == nil {
+		return ""
+	}
+	r := pe.Err.Error()
+	if len(r) > frame.MaxCloseReason {
+		r = r[:frame.MaxCloseReason]
+	}
+	return r
+}
+
+// awaitCredit waits, while the writer goroutine holds our message and the
+// next frame is a data frame, until the message is delivered (true) or the
+// connection ends (false). With canWake it keeps reading the socket into
+// the read buffer's free space, so that a peer that resets or closes the
+// connection ends it with that I/O error even if the user never reads
+// Incoming, and so that keepalive sees the peer's bytes arrive (see
+// onKeepalive). When the buffer is full it waits on the credit alone: the
+// bytes in it are bounded, and TCP flow control holds the rest back.
 //
-// The supervisor wakes a blocked read-ahead with a past read deadline (see
-// wakeReader); the peeking flag, under wakeMu, makes sure that deadline is
-// set only while we are in that read, and cleared before any other read.
-func (c *Conn) awaitCredit(ctx context.Context, canWake bool) (bool, error) {
+// If the socket fails during a read-ahead while the connection is closing,
+// the held message is dropped and the reader reads on through what is
+// buffered, to the peer's close frame if it is there.
+func (c *Conn) awaitCredit(canWake bool) bool {
 	for {
 		select {
 		case <-c.credit:
-			return true, nil
-		case <-ctx.Done():
-			return false, nil
+			return true
+		case <-c.stop:
+			return false
 		default:
 		}
 		n := c.br.Buffered() + 1
 		if !canWake || n > c.br.Size() {
 			select {
 			case <-c.credit:
-				return true, nil
-			case <-ctx.Done():
-				return false, nil
+				return true
+			case <-c.stop:
+				return false
 			}
 		}
 		c.wakeMu.Lock()
@@ -207,7 +241,7 @@ func (c *Conn) awaitCredit(ctx context.Context, canWake bool) (bool, error) {
 		select { // credit given before peeking was set: no wake will come
 		case <-c.credit:
 			c.endPeek()
-			return true, nil
+			return true
 		default:
 		}
 		_, err := c.br.Peek(n)
@@ -215,16 +249,34 @@ func (c *Conn) awaitCredit(ctx context.Context, canWake bool) (bool, error) {
 		switch {
 		case woken && errors.Is(err, os.ErrDeadlineExceeded):
 			// our wake-up; the credit is waiting
-		case err != nil:
-			return false, err
-		case derr != nil:
-			return false, derr
+		case err == nil && derr == nil:
+			c.aheadReads.Add(1)
+		default:
+			if err == nil {
+				err = derr
+			}
+			c.mu.Lock()
+			closing := c.st.closing
+			if closing && c.st.holding {
+				c.st.held, c.st.holding = Message{}, false
+			}
+			c.mu.Unlock()
+			if !closing {
+				c.shutdown(fmt.Errorf("actor: read: %w", err))
+				return false
+			}
+			canWake = false
+			select {
+			case <-c.credit:
+			default:
+			}
+			return true
 		}
 	}
 }
 
-// endPeek ends a read-ahead: after it the supervisor sets no deadline. If it
-// set one, endPeek clears it and reports woken.
+// endPeek ends a read-ahead: after it no wake-up deadline is set. If one
+// was, endPeek clears it and reports woken.
 func (c *Conn) endPeek() (woken bool, err error) {
 	c.wakeMu.Lock()
 	c.peeking = false
@@ -236,9 +288,13 @@ func (c *Conn) endPeek() (woken bool, err error) {
 	return woken, err
 }
 
-// wakeReader interrupts the reader's read-ahead, if it is in one, after the
-// supervisor gave it credit. It runs on the supervisor goroutine.
-func (c *Conn) wakeReader() {
+// giveCredit lets a reader paused behind a held message read on; it
+// interrupts the reader's read-ahead, if it is in one.
+func (c *Conn) giveCredit() {
+	select {
+	case c.credit <- struct{}{}:
+	default:
+	}
 	c.wakeMu.Lock()
 	if c.peeking && !c.woken {
 		c.woken = true

@@ -23,13 +23,19 @@ type Stats struct {
 	// OutgoingQueued how many messages wait in Outgoing and in Send calls.
 	IncomingQueued int
 	OutgoingQueued int
+
+	// OutgoingDropped counts messages taken from Outgoing and never
+	// written: of an invalid Type, or sent after the close frame or the
+	// connection's end.
+	OutgoingDropped uint64
 }
 
 // stats holds the counters; each goroutine updates its own with atomics.
 type stats struct {
 	messagesIn, bytesIn   atomic.Uint64 // reader
 	messagesOut, bytesOut atomic.Uint64 // writer
-	rtt                   atomic.Int64  // supervisor
+	rtt                   atomic.Int64  // the reader, on a pong
+	dropped               atomic.Uint64
 }
 
 // Stats returns the connection's counters. It is cheap (a few atomic
@@ -38,12 +44,13 @@ type stats struct {
 // snapshot.
 func (c *Conn) Stats() Stats {
 	return Stats{
-		MessagesIn:     c.stats.messagesIn.Load(),
-		MessagesOut:    c.stats.messagesOut.Load(),
-		BytesIn:        c.stats.bytesIn.Load(),
-		BytesOut:       c.stats.bytesOut.Load(),
-		RTT:            time.Duration(c.stats.rtt.Load()),
-		IncomingQueued: len(c.incoming),
-		OutgoingQueued: len(c.outgoing) + len(c.sends),
+		MessagesIn:      c.stats.messagesIn.Load(),
+		MessagesOut:     c.stats.messagesOut.Load(),
+		BytesIn:         c.stats.bytesIn.Load(),
+		BytesOut:        c.stats.bytesOut.Load(),
+		RTT:             time.Duration(c.stats.rtt.Load()),
+		IncomingQueued:  len(c.incoming),
+		OutgoingQueued:  len(c.outgoing) + int(c.queued.Load()),
+		OutgoingDropped: c.stats.dropped.Load(),
 	}
 }

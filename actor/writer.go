@@ -1,230 +1,359 @@
 package actor
 
 import (
-	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
 	"github.com/wsactor/ws/frame"
 )
 
-// maxBatch bounds how many queued items the writer gathers before one
+// maxBatch bounds how many messages the writer goroutine writes before one
 // flush, so that the first Send of a long batch is not answered too late.
 const maxBatch = 64
 
-// ctrlFrame is a control frame the supervisor asks the writer to send.
-type ctrlFrame struct {
-	op      frame.Opcode
-	n       int
-	payload [frame.MaxControlPayload]byte // ping, pong
-	code    frame.StatusCode              // close
-	reason  string                        // close
-}
+// budgetPoll is how often the writer goroutine looks again at a message
+// held back because Incoming holds WithIncomingBytes already: a channel
+// does not tell its sender that a receiver took a value, and this happens
+// only while the user is slower than the peer.
+const budgetPoll = 5 * time.Millisecond
 
-// writeEvent is what the writer tells the supervisor after a batch.
-type writeEvent struct {
-	closeWritten bool  // our close frame has reached the socket
-	err          error // the writer failed and has stopped
-}
-
-// writer is the writer goroutine's own state; nothing else touches it.
-type writer struct {
-	c      *Conn
-	fw     *frame.Writer
-	batch  []*sendReq // Sends written since the last flush
-	err    error      // first write error; later writes are skipped
-	closed bool       // our close frame is in the batch: write no more
-}
-
-// writeLoop is the writer goroutine. It only does I/O: it takes control
-// frames from the supervisor and messages from Outgoing and Send, writes
-// everything already queued, then flushes once (write coalescing), answers
-// the batch's Sends, and reports a written close frame or a failure to the
-// supervisor. After the close frame it writes nothing more. While it waits
-// with nothing queued it also offers lend: a Send that takes it writes on
-// its own goroutine, and the writer waits for its result on back.
-//
-// It ends after a write error or after its close frame, once reported, and
-// when ctx is done; its interrupt is ctx plus the supervisor closing the
-// socket (which fails a blocked write). It returns nil: failures go to the
-// supervisor.
-func (c *Conn) writeLoop(ctx context.Context) error {
-	w := &writer{
-		c:     c,
-		fw:    c.fw,
-		batch: make([]*sendReq, 0, maxBatch),
+// writeLoop is the writer goroutine. It writes what Outgoing brings, the
+// queued Sends, control frames and the close frame, flushing once per
+// batch; it delivers the message the reader held back when Incoming was
+// full; and it runs the connection's timers: keepalive, the close grace
+// period, the failing connection's linger, the lifetime. It returns when
+// the connection ends (Conn.stop) and then finishes it.
+func (c *Conn) writeLoop() {
+	defer c.finish()
+	var ka *time.Timer
+	if c.cfg.pingInterval > 0 {
+		ka = time.NewTimer(c.cfg.pingInterval)
+		defer ka.Stop()
 	}
+	var lifetime <-chan struct{}
+	if c.cfg.lifetime != nil {
+		lifetime = c.cfg.lifetime.Done()
+	}
+	var poll *time.Timer
+	defer func() {
+		if poll != nil {
+			poll.Stop()
+		}
+	}()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case c.lend <- struct{}{}:
-			// A Send is writing with fw on its own goroutine. Wait for it
-			// whatever ctx says: it ends when the socket is closed, and fw
-			// and the extension must not be released under it.
-			if err := <-c.back; err != nil {
-				select {
-				case c.writeEv <- writeEvent{err: err}:
-				case <-ctx.Done():
-				}
-				return nil
-			}
+		c.mu.Lock()
+		if c.st.ended {
+			c.mu.Unlock()
+			return
+		}
+		if !c.st.writing && c.st.pending() {
+			c.st.writing = true
+			c.mu.Unlock()
+			c.writeBatch(nil)
 			continue
-		case f := <-c.ctrl:
-			w.begin()
-			w.control(&f)
+		}
+		var (
+			incoming chan<- Message
+			held     Message
+			pollC    <-chan time.Time
+		)
+		if c.st.holding {
+			if c.budget.fits(len(c.incoming), len(c.st.held.Data)) {
+				incoming, held = c.incoming, c.st.held
+			} else {
+				if poll == nil {
+					poll = time.NewTimer(budgetPoll)
+				} else {
+					poll.Reset(budgetPoll)
+				}
+				pollC = poll.C
+			}
+		}
+		graceC, lingerC := timerC(c.st.grace), timerC(c.st.linger)
+		c.mu.Unlock()
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
 		case m := <-c.outgoing:
-			w.begin()
-			w.message(m)
-		case r := <-c.sends:
-			w.begin()
-			w.drainOutgoing()
-			w.send(r)
-		}
-		w.gather()
-		if w.err == nil {
-			if err := w.fw.Flush(); err != nil {
-				w.err = fmt.Errorf("actor: write: %w", err)
+			c.onOutgoing(m)
+		case incoming <- held:
+			c.delivered(len(held.Data))
+		case <-pollC:
+		case <-graceC:
+			c.shutdown(ErrCloseTimeout)
+		case <-lingerC:
+			c.mu.Lock()
+			c.startCloseLocked(0, "")
+			c.mu.Unlock()
+		case <-timerC(ka):
+			if err := c.onKeepalive(ka); err != nil {
+				c.shutdown(err)
 			}
-		}
-		for i, r := range w.batch {
-			r.err = w.err
-			w.batch[i] = nil
-			r.done <- struct{}{} // capacity 1, sent once: never blocks
-		}
-		w.batch = w.batch[:0]
-		if w.err != nil || w.closed {
-			select {
-			case c.writeEv <- writeEvent{closeWritten: w.err == nil, err: w.err}:
-			case <-ctx.Done():
-			}
-			return nil
+		case <-lifetime:
+			lifetime = nil
+			c.mu.Lock()
+			c.startCloseLocked(frame.StatusGoingAway, "")
+			c.mu.Unlock()
 		}
 	}
 }
 
-// writeLent writes m with the writer's frame writer while the writer waits
-// (see Send), arming the write timeout and flushing like a batch of one.
-func (c *Conn) writeLent(m Message) error {
-	if d := c.cfg.writeTimeout; d > 0 {
-		if err := c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
-			return fmt.Errorf("actor: write: %w", err)
+// onOutgoing writes m, taken from Outgoing, with whatever else is queued.
+func (c *Conn) onOutgoing(m Message) {
+	c.mu.Lock()
+	switch {
+	case m.Type != frame.OpText && m.Type != frame.OpBinary, c.st.closeWritten, c.st.ended:
+		c.mu.Unlock()
+		c.stats.dropped.Add(1)
+		return
+	case c.st.writing:
+		// A Send that started writing before Outgoing was first asked for
+		// still holds the right. m goes first in the queue: a Send queued
+		// there by m's sender must follow it.
+		r := sendPool.Get().(*sendReq)
+		r.msg, r.err, r.detached = m, nil, true
+		r.state.Store(sendQueued)
+		c.st.queue.pushFront(r)
+		c.queued.Add(1)
+		c.mu.Unlock()
+		return
+	}
+	c.st.writing = true
+	c.mu.Unlock()
+	c.writeBatch(&m)
+}
+
+// writeBatch writes, holding the write right: first (if not nil), the
+// control frames waiting, what Outgoing holds and the queued Sends, up to
+// maxBatch messages, then our close frame if it is due and nothing is left
+// before it; it flushes once, answers the batch's Sends and gives the right
+// up.
+func (c *Conn) writeBatch(first *Message) {
+	c.mu.Lock()
+	over := c.st.closeWritten
+	c.mu.Unlock()
+	if over {
+		c.release() // nothing follows our close frame
+		return
+	}
+	err := c.armWriteDeadline()
+	n := 0
+	if err == nil && first != nil {
+		err = c.writeData(*first)
+		n++
+	}
+	// Before each queued Send, what Outgoing holds at that moment: a
+	// message a goroutine put on Outgoing before its Send was queued is
+	// there (or already written), and a busy Outgoing delays a queued Send
+	// by at most its capacity.
+	for err == nil && n < maxBatch {
+		if c.ctrlPending.Load() {
+			if err = c.writeControlPending(); err != nil {
+				break
+			}
+		}
+		for k := len(c.outgoing); k > 0 && err == nil && n < maxBatch; k-- {
+			err = c.writeOutgoing(<-c.outgoing) // only this goroutine receives
+			n++
+		}
+		if err != nil || n >= maxBatch {
+			break
+		}
+		c.mu.Lock()
+		r := c.takeLocked()
+		c.mu.Unlock()
+		if r == nil {
+			break
+		}
+		err = c.writeQueued(r)
+		n++
+	}
+	c.mu.Lock()
+	closing := c.st.closing && !c.st.closeWritten
+	c.mu.Unlock()
+	if err == nil && closing {
+		err = c.writeClose()
+	}
+	if err == nil {
+		err = c.fw.Flush()
+	}
+	c.mu.Lock()
+	cancelled := c.st.curCancel
+	c.st.curCancel = nil
+	batch := c.st.batch
+	c.st.batch = batch[:0]
+	fin := c.st.closeWritten && c.st.finished(c.role)
+	c.mu.Unlock()
+	if err != nil {
+		err = fmt.Errorf("actor: write: %w", err)
+		if cancelled != nil {
+			err = errSendCancelled
 		}
 	}
-	if err := c.fw.WriteMessage(m.Type, m.Data); err != nil {
-		return fmt.Errorf("actor: write: %w", err)
+	for i, r := range batch {
+		batch[i] = nil
+		if r.detached {
+			r.msg, r.detached = Message{}, false
+			sendPool.Put(r)
+			continue
+		}
+		r.err = err
+		r.done <- struct{}{} // capacity 1, sent once: never blocks
 	}
-	if err := c.fw.Flush(); err != nil {
-		return fmt.Errorf("actor: write: %w", err)
+	if err != nil {
+		c.shutdown(err)
+	} else if fin {
+		c.shutdown(nil)
+	}
+	c.release()
+}
+
+// takeLocked takes the next queued Send that has not given up, or nil.
+func (c *Conn) takeLocked() *sendReq {
+	for {
+		r := c.st.queue.pop()
+		if r == nil {
+			return nil
+		}
+		c.queued.Add(-1)
+		if r.state.CompareAndSwap(sendQueued, sendTaken) {
+			c.st.cur = r
+			return r
+		}
+	}
+}
+
+// writeQueued writes a taken Send's message and adds it to the batch.
+func (c *Conn) writeQueued(r *sendReq) error {
+	err := c.writeData(r.msg)
+	c.mu.Lock()
+	c.st.cur = nil
+	if c.st.curCancel != nil && err == nil {
+		// r's ctx ended as its write completed: clear the past deadline.
+		c.st.curCancel = nil
+		err = c.armWriteDeadline()
+		if c.cfg.writeTimeout <= 0 {
+			err = c.conn.SetWriteDeadline(time.Time{})
+		}
+	}
+	c.st.batch = append(c.st.batch, r)
+	c.mu.Unlock()
+	return err
+}
+
+// writeOutgoing writes a message from Outgoing; an invalid one is dropped.
+func (c *Conn) writeOutgoing(m Message) error {
+	if m.Type != frame.OpText && m.Type != frame.OpBinary {
+		c.stats.dropped.Add(1)
+		return nil
+	}
+	return c.writeData(m)
+}
+
+// writeData writes one data message (not flushed).
+func (c *Conn) writeData(m Message) error {
+	if err := c.fw.WriteMessage(m.Type, m.Data); err != nil {
+		return err
 	}
 	c.stats.messagesOut.Add(1)
 	c.stats.bytesOut.Add(uint64(len(m.Data)))
 	return nil
 }
 
-// gather writes what is already queued, control frames first, up to
-// maxBatch items, without blocking.
-func (w *writer) gather() {
-	c := w.c
-	for i := 0; i < maxBatch && w.err == nil && !w.closed; i++ {
+// writeClose writes our close frame after everything queued before it:
+// what Outgoing holds now and every queued Send (RFC 6455 §5.5.1: no data
+// after a close frame).
+func (c *Conn) writeClose() error {
+	for n := len(c.outgoing); n > 0; n-- {
 		select {
-		case f := <-c.ctrl:
-			w.control(&f)
-			continue
-		default:
-		}
-		select {
-		case f := <-c.ctrl:
-			w.control(&f)
 		case m := <-c.outgoing:
-			w.message(m)
-		case r := <-c.sends:
-			w.drainOutgoing()
-			w.send(r)
+			if err := c.writeOutgoing(m); err != nil {
+				return err
+			}
 		default:
-			return
+			n = 0
 		}
 	}
-}
-
-// begin starts a batch: it arms the write timeout, if any.
-func (w *writer) begin() {
-	if d := w.c.cfg.writeTimeout; d > 0 {
-		if err := w.c.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
-			w.err = fmt.Errorf("actor: write: %w", err)
+	for {
+		c.mu.Lock()
+		r := c.takeLocked()
+		c.mu.Unlock()
+		if r == nil {
+			break
+		}
+		if err := c.writeQueued(r); err != nil {
+			return err
 		}
 	}
+	c.mu.Lock()
+	code, reason := c.st.sentCode, c.st.sentReason
+	c.mu.Unlock()
+	if err := c.fw.WriteClose(code, reason); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.st.closeWritten = true
+	c.mu.Unlock()
+	return nil
 }
 
-// drainOutgoing writes the messages that were on Outgoing when it was
-// called, so that a goroutine's Outgoing sends go out before its next Send
-// (and before the close frame).
-func (w *writer) drainOutgoing() {
-	for n := len(w.c.outgoing); n > 0 && w.err == nil; n-- {
-		select {
-		case m := <-w.c.outgoing:
-			w.message(m)
-		default:
-			return
+// writeControlPending writes the pongs and the ping waiting, one at a
+// time, taking each under the lock.
+func (c *Conn) writeControlPending() error {
+	var p ctrlPayload
+	for {
+		c.mu.Lock()
+		if c.st.pongs.pop(&p) {
+			c.mu.Unlock()
+			if err := c.fw.WriteControl(frame.OpPong, p.b[:p.n]); err != nil {
+				return err
+			}
+			continue
 		}
-	}
-}
-
-// drainSends writes the Sends that were queued when it was called.
-func (w *writer) drainSends() {
-	for n := len(w.c.sends); n > 0 && w.err == nil; n-- {
-		select {
-		case r := <-w.c.sends:
-			w.send(r)
-		default:
-			return
+		id := c.st.ping
+		c.st.ping = 0
+		c.ctrlPending.Store(false)
+		c.mu.Unlock()
+		if id == 0 {
+			return nil
 		}
-	}
-}
-
-func (w *writer) message(m Message) {
-	if w.err != nil {
-		return
-	}
-	if m.Type != frame.OpText && m.Type != frame.OpBinary {
-		w.err = ErrInvalidMessageType
-		return
-	}
-	if err := w.fw.WriteMessage(m.Type, m.Data); err != nil {
-		w.err = fmt.Errorf("actor: write: %w", err)
-		return
-	}
-	w.c.stats.messagesOut.Add(1)
-	w.c.stats.bytesOut.Add(uint64(len(m.Data)))
-}
-
-func (w *writer) send(r *sendReq) {
-	if !r.state.CompareAndSwap(sendQueued, sendTaken) {
-		return // its Send gave up before we got to it; never touch it again
-	}
-	w.message(r.msg)
-	w.batch = append(w.batch, r)
-}
-
-func (w *writer) control(f *ctrlFrame) {
-	if w.err != nil {
-		return
-	}
-	var err error
-	if f.op == frame.OpClose {
-		// What was queued before the close goes out before it (RFC 6455
-		// §5.5.1: no data after a close frame).
-		w.drainOutgoing()
-		w.drainSends()
-		if w.err != nil {
-			return
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], id)
+		if err := c.fw.WriteControl(frame.OpPing, b[:]); err != nil {
+			return err
 		}
-		err = w.fw.WriteClose(f.code, f.reason)
-		w.closed = true
-	} else {
-		err = w.fw.WriteControl(f.op, f.payload[:f.n])
+		c.mu.Lock()
+		c.st.pinger.written(id, time.Now(), c.aheadReads.Load())
+		c.mu.Unlock()
 	}
-	if err != nil {
-		w.err = fmt.Errorf("actor: write: %w", err)
+}
+
+// betweenFragments runs inside a fragmented message's write (see
+// frame.WriterConfig.BetweenFragments): a pong or ping waiting goes out
+// now, not after the whole message, so that a long message to a slow peer
+// neither delays a pong past the peer's patience nor ours.
+func (c *Conn) betweenFragments() error {
+	if !c.ctrlPending.Load() {
+		return nil
 	}
+	return c.writeControlPending()
+}
+
+// delivered records that the writer goroutine put the held message of
+// size bytes in Incoming, and lets the reader read on.
+func (c *Conn) delivered(size int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.st.holding {
+		return // dropped meanwhile by a closing connection, which let the reader go
+	}
+	c.budget.push(size)
+	c.st.held, c.st.holding = Message{}, false
+	if c.st.failErr != nil && !c.st.incomingClosed {
+		c.st.incomingClosed = true
+		close(c.incoming)
+	}
+	c.giveCredit()
 }

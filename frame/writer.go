@@ -40,6 +40,15 @@ type WriterConfig struct {
 	// crypto/rand (RFC 6455 §5.3 asks for unpredictable keys). Tests set it
 	// to reproduce the RFC's examples.
 	Rand io.Reader
+
+	// BetweenFragments, if set, is called by WriteMessage after each
+	// fragment of a message but the last, with that fragment written or
+	// buffered. It may write control frames with WriteControl or
+	// WriteClose, which RFC 6455 §5.4 allows in the middle of a fragmented
+	// message, and nothing else; an error it returns ends the message
+	// with that error. It lets a pong or a ping go out during a long
+	// message instead of after it.
+	BetweenFragments func() error
 }
 
 // Writer writes messages and control frames as frames for role: in the
@@ -65,6 +74,8 @@ type Writer struct {
 
 	keys    []byte // a client's batch of keys, made on its first masked frame
 	keysPos int
+
+	between func() error // WriterConfig.BetweenFragments
 }
 
 // NewWriter returns a Writer of frames to w, sent by role.
@@ -89,6 +100,7 @@ func NewWriter(w io.Writer, role Role, cfg WriterConfig) *Writer {
 		size:     size,
 		pooled:   size == DefaultWriteBufferSize,
 		keysPos:  keyBatch,
+		between:  cfg.BetweenFragments,
 	}
 	if !wr.pooled {
 		wr.buf = make([]byte, 0, size)
@@ -170,6 +182,11 @@ func (wr *Writer) writeMessage(op Opcode, payload []byte, useExt bool) error {
 		payload = payload[n:]
 		if fin {
 			return nil
+		}
+		if wr.between != nil {
+			if err := wr.between(); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -283,3 +283,27 @@ func TestWriteControlStackPayloadZeroAllocs(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+func TestWriterBetweenFragments(t *testing.T) {
+	// RFC 6455 §5.4: control frames may be injected in the middle of a
+	// fragmented message. The hook runs after each fragment but the last.
+	var out bytes.Buffer
+	var w *Writer
+	calls := 0
+	w = NewWriter(&out, Server, WriterConfig{FragmentSize: 2, BetweenFragments: func() error {
+		calls++
+		return w.WriteControl(OpPong, []byte{byte('0' + calls)})
+	}})
+	require.NoError(t, w.WriteMessage(OpText, []byte("aabbc")))
+	require.NoError(t, w.Flush())
+	require.Equal(t, 2, calls)
+	require.Equal(t, unhex(t, "01 02 61 61  8a 01 31  00 02 62 62  8a 01 32  80 01 63"), out.Bytes())
+
+	// A message that fits one frame calls nothing; an error ends the message.
+	calls = 0
+	require.NoError(t, w.WriteMessage(OpText, []byte("ab")))
+	require.Zero(t, calls)
+	stop := errors.New("stop")
+	w = NewWriter(io.Discard, Server, WriterConfig{FragmentSize: 1, BetweenFragments: func() error { return stop }})
+	require.ErrorIs(t, w.WriteMessage(OpBinary, []byte("xyz")), stop)
+}
