@@ -65,10 +65,6 @@ type abCase struct {
 	send []abFrame
 	// want are the events Autobahn's Case.OK expects before the close.
 	want []abEvent
-	// nonStrict, when set, are the events of Autobahn's Case.NON_STRICT
-	// (for the fail cases here: the echo of a message before the bad frame
-	// lost to the close). Accepted, and logged.
-	nonStrict []abEvent
 	// peerCloses: Autobahn starts the close handshake (code 1000) once
 	// want has arrived; otherwise the frames sent already end in a close
 	// frame or our side must fail the connection.
@@ -109,11 +105,9 @@ func abCases() []abCase {
 		cs = append(cs, abCase{id: id, send: []abFrame{chopped(fr(op, p), chop)}, want: []abEvent{msg(op, p)}, peerCloses: true, codes: normalEnd})
 	}
 	fail := func(id string, codes []ws.StatusCode, want []abEvent, send ...abFrame) {
-		c := abCase{id: id, send: send, want: want, codes: codes}
-		if len(want) > 0 { // every such case of Autobahn's has NON_STRICT = []
-			c.nonStrict = []abEvent{}
-		}
-		cs = append(cs, c)
+		// Autobahn's NON_STRICT for these cases is the echo lost to the
+		// close; only OK, the echo first, passes here.
+		cs = append(cs, abCase{id: id, send: send, want: want, codes: codes})
 	}
 	ok := func(id string, want []abEvent, send ...abFrame) {
 		cs = append(cs, abCase{id: id, send: send, want: want, peerCloses: true, codes: normalEnd})
@@ -425,11 +419,7 @@ func (p *abPeer) run(c abCase) {
 		case frame.OpPing:
 			t.Fatalf("unexpected ping from our side")
 		case frame.OpClose:
-			if c.nonStrict != nil && fmt.Sprint(got) == fmt.Sprint(c.nonStrict) && fmt.Sprint(got) != fmt.Sprint(c.want) {
-				t.Logf("NON-STRICT: got %v, Autobahn's OK is %v", got, c.want)
-			} else {
-				require.Equal(t, fmt.Sprint(c.want), fmt.Sprint(got), "events before the close")
-			}
+			require.Equal(t, fmt.Sprint(c.want), fmt.Sprint(got), "events before the close (Autobahn's OK)")
 			code, reason, err := frame.ParseClosePayload(b)
 			require.NoError(t, err, "our close frame is valid")
 			if len(b) == 0 {

@@ -30,10 +30,12 @@ type Server struct {
 // the connection is closed with 1000 (normal closure), bounded by the close
 // grace period, unless it has ended already; then ServeHTTP returns.
 //
-// fn's ctx carries the request's values and is cancelled when Shutdown
-// begins; RequestFromContext(ctx) returns the upgrade request (its URL,
-// headers, path values and cookies — not its Body). The connection itself
-// ends on its own schedule: Incoming is closed when it does.
+// fn's ctx carries the request's values and is cancelled when the
+// connection ends or Shutdown begins, whichever comes first, so work fn
+// started for the connection can stop with it; RequestFromContext(ctx)
+// returns the upgrade request (its URL, headers, path values and cookies —
+// not its Body). The connection itself ends on its own schedule: Incoming is
+// closed when it does.
 //
 // A request that is not a valid upgrade is answered as by Accept, and fn is
 // not called. Invalid options make every request fail with 500 and are
@@ -96,6 +98,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), requestKey{}, r))
 	stop := context.AfterFunc(s.life, cancel)
 	defer stop()
+	stopEnd := context.AfterFunc(c.Context(), cancel)
+	defer stopEnd()
 	defer cancel()
 	s.fn(ctx, c)
 

@@ -242,6 +242,27 @@ func TestResponseAndRequestHeaders(t *testing.T) {
 	require.NoError(t, h.Shutdown(testCtx(t)))
 }
 
+// The handler's ctx is cancelled when its connection ends, so a handler
+// that waits on it (a subscription, a ticker) returns with the connection.
+func TestHandlerCtxEndsWithConn(t *testing.T) {
+	returned := make(chan struct{})
+	h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+		defer close(returned)
+		<-ctx.Done()
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, _, err := ws.Dial(testCtx(t), wsURL(srv))
+	require.NoError(t, err)
+	require.NoError(t, c.Close(testCtx(t), ws.StatusNormalClosure, ""))
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler's ctx was not cancelled when its connection ended")
+	}
+	require.NoError(t, h.Shutdown(testCtx(t)))
+}
+
 // TestShutdown: Server.Shutdown closes every live connection with 1001,
 // waits for the handlers, and refuses new upgrades with 503.
 func TestShutdown(t *testing.T) {

@@ -235,9 +235,9 @@ func (c *Conn) Incoming() <-chan Message { return c.incoming }
 //
 // A Message whose Type is not text or binary (such as the zero Message) is
 // not sent, and counted in Stats().OutgoingDropped; so is every message
-// sent after the connection's close frame. Once the connection has ended,
-// what Outgoing held is dropped the same way and Outgoing returns a fresh
-// channel with room for one message that nothing reads, so the statement
+// sent after the connection's close frame, and what Outgoing still held when
+// the connection ended. From then on Outgoing returns a fresh channel with
+// room for one message that nothing reads (not counted), so the statement
 // c.Outgoing() <- m never blocks on a connection that is over. A sender
 // that keeps one channel from Outgoing for a long loop should select on
 // Done too. A write error of a message from Outgoing ends the connection,
