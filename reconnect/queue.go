@@ -42,67 +42,148 @@ func (p Policy) String() string {
 // item is one queued message; done is nil for messages from Outgoing.
 type item struct {
 	msg  actor.Message
-	done chan error // capacity 1: the result of a Send
-	elem *list.Element
+	done chan error    // capacity 1: the result of a Send
+	elem *list.Element // in queue.l while queued
 }
 
 // queue is the bounded FIFO of messages waiting for a connection. Many
-// senders put; one writer pump at a time takes.
+// senders put; the client's intake goroutine pushes what arrives on
+// Outgoing; one writer pump at a time takes.
+//
+// The intake receives from Outgoing only when a message can be queued at
+// once (see intakeReady), so the message it holds between the receive and
+// pushIntake always fits. A Send that could take the last slot meanwhile
+// runs its decision through guard, which parks the intake with nothing in
+// hand; together they keep the queue within max.
 type queue struct {
 	max    int
 	policy Policy
 	drop   func(actor.Message, error) // reports a discarded message; called without mu held
+	guard  func(fn func())            // runs fn while the intake holds no message
 
 	mu       sync.Mutex
 	l        list.List
 	closed   bool
-	nonEmpty chan struct{} // capacity 1: signalled on put, for the single taker
+	nonEmpty chan struct{} // capacity 1: signalled on push, for the single taker
 	space    chan struct{} // closed (and replaced) when an item leaves
 }
 
 func newQueue(max int, p Policy, drop func(actor.Message, error)) *queue {
 	q := &queue{max: max, policy: p, drop: drop, nonEmpty: make(chan struct{}, 1), space: make(chan struct{})}
+	q.guard = func(fn func()) { fn() }
 	q.l.Init()
 	return q
 }
 
-// put queues it under the policy. fromSend is false for the Outgoing
-// channel, which Fail treats as Block. It returns ErrClosed, ErrDropped,
-// ErrBufferFull or ctx's error when it is not queued.
-func (q *queue) put(ctx context.Context, it *item, fromSend bool) error {
+// put queues a Send's item under the policy. It returns ErrClosed,
+// ErrDropped, ErrBufferFull or ctx's error when it is not queued.
+func (q *queue) put(ctx context.Context, it *item) error {
 	for {
 		q.mu.Lock()
 		if q.closed {
 			q.mu.Unlock()
 			return ErrClosed
 		}
-		if q.l.Len() < q.max {
+		switch {
+		case q.l.Len()+1 < q.max:
+			// Room for it and for a message the intake may hold: no need to
+			// stop the intake.
 			q.pushLocked(it)
 			q.mu.Unlock()
 			return nil
-		}
-		switch {
 		case q.policy == DropOldest:
-			old := q.removeLocked(q.l.Front())
+			var old *item
+			if q.l.Len() >= q.max {
+				old = q.removeLocked(q.l.Front())
+			}
 			q.pushLocked(it)
 			q.mu.Unlock()
-			q.discard(old, ErrDropped)
+			if old != nil {
+				q.discard(old, ErrDropped)
+			}
 			return nil
 		case q.policy == DropNewest:
+			if q.l.Len() < q.max {
+				q.pushLocked(it)
+				q.mu.Unlock()
+				return nil
+			}
 			q.mu.Unlock()
 			q.drop(it.msg, ErrDropped)
 			return ErrDropped
-		case q.policy == Fail && fromSend:
-			q.mu.Unlock()
-			return ErrBufferFull
 		}
-		space := q.space
 		q.mu.Unlock()
+
+		var (
+			err    error
+			queued bool
+			space  chan struct{}
+		)
+		q.guard(func() {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			switch {
+			case q.closed:
+				err = ErrClosed
+			case q.l.Len() < q.max:
+				q.pushLocked(it)
+				queued = true
+			case q.policy == Fail:
+				err = ErrBufferFull
+			default:
+				space = q.space
+			}
+		})
+		if err != nil || queued {
+			return err
+		}
 		select {
 		case <-space:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+}
+
+// intakeReady reports whether the intake may take a message from Outgoing
+// now; if not, wake is closed when that may have changed. Under Block and
+// Fail it needs a free slot; the drop policies never make Outgoing wait.
+func (q *queue) intakeReady() (ready bool, wake <-chan struct{}) {
+	if q.policy == DropOldest || q.policy == DropNewest {
+		return true, nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.l.Len() < q.max {
+		return true, nil
+	}
+	return false, q.space
+}
+
+// pushIntake queues a message the intake received from Outgoing. It never
+// waits: intakeReady made room for it, or the policy drops.
+func (q *queue) pushIntake(it *item) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		q.drop(it.msg, ErrClosed)
+		return
+	}
+	var old *item
+	if q.l.Len() >= q.max {
+		switch q.policy {
+		case DropOldest:
+			old = q.removeLocked(q.l.Front())
+		case DropNewest:
+			q.mu.Unlock()
+			q.drop(it.msg, ErrDropped)
+			return
+		}
+	}
+	q.pushLocked(it)
+	q.mu.Unlock()
+	if old != nil {
+		q.discard(old, ErrDropped)
 	}
 }
 
