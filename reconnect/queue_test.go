@@ -146,6 +146,59 @@ func TestOutgoingThenCloseLosesNothing(t *testing.T) {
 		len(lost), trials, lost[:min(len(lost), 10)])
 }
 
+// doneProbe is a context that reports the first call of Done: Send asks
+// for Done only when it has to wait for room, so the probe tells the test
+// that this Send is now among the waiters.
+type doneProbe struct {
+	context.Context
+	once    sync.Once
+	waiting chan struct{}
+}
+
+func (p *doneProbe) Done() <-chan struct{} {
+	p.once.Do(func() { close(p.waiting) })
+	return p.Context.Done()
+}
+
+// TestBlockWaitersFIFO: under Block, Sends waiting for room go out in the
+// order they started waiting, as senders on a channel do. The buffer
+// holds one message before Run; twenty Sends then wait in turn (each
+// started only once the previous one is waiting), and Run flushes them
+// all over one connection.
+func TestBlockWaitersFIFO(t *testing.T) {
+	const waiters = 20
+	srv := &pipeServer{}
+	c, err := reconnect.New("ws://pipe/", srv.dialer(), reconnect.WithOutgoingBuffer(1), reconnect.WithOverflow(reconnect.Block))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	results := make(chan error, waiters+1)
+	go func() { results <- c.Send(ctx, actor.Text("m0")) }()
+	require.Eventually(t, func() bool { return c.Stats().Queued == 1 }, 10*time.Second, time.Millisecond)
+	for i := 1; i <= waiters; i++ {
+		p := &doneProbe{Context: ctx, waiting: make(chan struct{})}
+		go func() { results <- c.Send(p, actor.Text(fmt.Sprintf("m%d", i))) }()
+		select {
+		case <-p.waiting:
+		case <-ctx.Done():
+			t.Fatalf("Send %d never waited for room", i)
+		}
+	}
+
+	wait := start(t, context.Background(), c)
+	for range waiters + 1 {
+		require.NoError(t, <-results)
+	}
+	require.NoError(t, c.Close(ctx))
+	require.ErrorIs(t, wait(), reconnect.ErrClosed)
+	want := make([]string, waiters+1)
+	for i := range want {
+		want[i] = fmt.Sprintf("m%d", i)
+	}
+	require.Equal(t, want, srv.wait(), "written in the order the Sends arrived")
+}
+
 // TestQueuedCountsReturnedSends: once a send on Outgoing has returned,
 // Stats().Queued counts the message. The client stays offline (its dialer
 // waits for the run to end), so nothing leaves the queue.
