@@ -9,6 +9,10 @@
 // it.
 //
 // Every process a helper starts is bounded by a context and waited for in a
-// t.Cleanup, so none outlives its test. wstest imports no package of this
+// t.Cleanup, so none outlives its test. The helpers that start a peer may
+// skip or fail the test, so they run on the test's goroutine (t.Skip and
+// t.Fatal stop only the goroutine that calls them); to keep a peer running
+// while the test acts, start it with StartNodeClient or StartChromium and
+// call Wait, which never stops the test, from wherever it is needed. wstest imports no package of this
 // module above frame and handshake.
 package wstest

@@ -84,7 +84,8 @@ func missingPeer(name string) []string {
 // RequirePeer checks that the interop peer name (PeerNode or PeerChromium)
 // can run here. If it cannot, the test is skipped with a message saying how
 // to install it — or, when CI=true, failed: under CI a missing peer is a
-// broken machine, never a reason to skip.
+// broken machine, never a reason to skip. Like t.Skip itself, it must be
+// called on the test's goroutine.
 func RequirePeer(t testing.TB, name string) {
 	t.Helper()
 	if name != PeerNode && name != PeerChromium {
