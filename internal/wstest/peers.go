@@ -95,7 +95,7 @@ func RequirePeer(t testing.TB, name string) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("interop peer %s unavailable: missing %s; run `make deps` (npm ci in internal/wstest/node, apt-get install chromium)",
+	msg := fmt.Sprintf("interop peer %s unavailable: missing %s; `make test` installs what it can (npm ci in internal/wstest/node; apt-get install chromium as root), `make deps` all of it",
 		name, strings.Join(missing, ", "))
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s [CI=true: a missing peer fails]", msg)
