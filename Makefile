@@ -1,5 +1,6 @@
 # wsactor — build, test and lint targets. `make help` lists them.
-# .ci/run installs the peers on a fresh Debian machine, then runs lint and test.
+# `make test` installs the interop peers it can (see peers); .ci/run
+# bootstraps the toolchain on a fresh Debian machine, then runs lint and test.
 
 GO          ?= go
 FUZZTIME    ?= 3s
@@ -17,15 +18,21 @@ CHROMIUM    ?= /usr/bin/chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := test
-.PHONY: help test test-unit test-mem bench-quick test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-go deps deps-node deps-chromium
+.PHONY: help test test-unit test-mem bench-quick test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-go peers deps deps-node deps-chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 test: test-unit test-mem test-fuzz ## race tests of every package, memory-bound tests without -race, then every fuzz target for FUZZTIME (3s)
 
-test-unit: ## go test -race -count=1 ./...
+test-unit: peers ## go test -race -count=1 ./... (after peers)
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+# What it may install, and when, is in the script's header (and the README).
+# Outside CI a peer it cannot install makes its tests skip, one line each;
+# with CI=true it fails.
+peers: ## install missing interop peers when possible: npm ci in internal/wstest/node; chromium via apt-get as root
+	@sh internal/wstest/peers.sh
 
 # Tests that measure heap per connection skip themselves under -race (the
 # detector changes heap figures); run them once more without it.

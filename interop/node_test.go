@@ -328,24 +328,30 @@ func TestOurServerCloses(t *testing.T) {
 // TestOurServerShutdownNodeClient: Shutdown reaches an npm client as 1001.
 func TestOurServerShutdownNodeClient(t *testing.T) {
 	t.Parallel()
+	ourServerShutdownNodeClient(t)
+}
+
+// ourServerShutdownNodeClient is TestOurServerShutdownNodeClient's body,
+// which TestPeerMissingSkips also runs without the peer. The client is
+// started on the test's goroutine, where its RequirePeer can skip the test,
+// and runs while the test waits for it to connect.
+func ourServerShutdownNodeClient(t *testing.T) {
 	started := make(chan struct{}, 1)
 	srv := startOurServer(t, func(ctx context.Context, c *ws.Conn) {
 		started <- struct{}{}
 		echo(ctx, c)
 	})
 	ctx := wstest.Deadline(t)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := wstest.RunNodeClient(t, ctx, srv.URL+"/", []wstest.Step{wstest.WaitClose(1001, "")})
-		errc <- err
-	}()
+	client := wstest.StartNodeClient(t, ctx, srv.URL+"/", []wstest.Step{wstest.WaitClose(1001, "")})
 	select {
 	case <-started:
 	case <-ctx.Done():
-		t.Fatal("client did not connect")
+		_, err := client.Wait()
+		t.Fatalf("client did not connect: %v", err)
 	}
 	require.NoError(t, srv.Shutdown(ctx))
-	require.NoError(t, <-errc)
+	_, err := client.Wait()
+	require.NoError(t, err)
 	var ce *ws.CloseError
 	require.ErrorAs(t, srv.lastErr(t, ctx), &ce)
 	require.Equal(t, ws.StatusGoingAway, ce.Code)

@@ -42,6 +42,14 @@ type Client struct {
 	done     chan struct{}   // closed when the client has ended
 	doneOnce sync.Once
 
+	// The intake goroutine (one per Run) moves messages from outgoing into
+	// q. park stops it between messages: a receiver of a resume channel
+	// holds no message until the channel is closed. intakeEnd is nil until
+	// Run starts the intake, and closed once it has returned.
+	park      chan chan struct{}
+	intakeMu  sync.Mutex
+	intakeEnd chan struct{}
+
 	stats struct {
 		attempts, connects, sent, received, dropped, eventsDropped atomic.Int64
 	}
@@ -55,7 +63,11 @@ type Stats struct {
 	Received      int64 // messages delivered to Incoming
 	Dropped       int64 // messages dropped by the policy or maybe lost in flight
 	EventsDropped int64 // events discarded because Events was full
-	Queued        int   // messages waiting now
+	// Queued counts the messages waiting now: a message sent on Outgoing
+	// counts from the moment its send returns, one given to Send from when
+	// it is queued (Send itself returns only once it is written), until
+	// the writer takes it or it is dropped.
+	Queued int
 }
 
 // New returns a client for url (ws, wss, http or https) configured by
@@ -80,8 +92,10 @@ func New(url string, opts ...Option) (*Client, error) {
 		events:   make(chan Event, cfg.events),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+		park:     make(chan chan struct{}),
 	}
 	c.q = newQueue(cfg.outgoing, cfg.policy, c.dropped)
+	c.q.guard = c.withIntakeParked
 	return c, nil
 }
 
@@ -113,8 +127,11 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 // State returns the current state.
 func (c *Client) State() State { return State(c.state.Load()) }
 
-// Stats returns the client's counters.
+// Stats returns the client's counters. Queued includes every message whose
+// send on Outgoing has returned and that is still waiting.
 func (c *Client) Stats() Stats {
+	var queued int
+	c.withIntakeParked(func() { queued = c.q.len() })
 	return Stats{
 		Attempts:      c.stats.attempts.Load(),
 		Connects:      c.stats.connects.Load(),
@@ -122,7 +139,7 @@ func (c *Client) Stats() Stats {
 		Received:      c.stats.received.Load(),
 		Dropped:       c.stats.dropped.Load(),
 		EventsDropped: c.stats.eventsDropped.Load(),
-		Queued:        c.q.len(),
+		Queued:        queued,
 	}
 }
 
@@ -136,7 +153,7 @@ func (c *Client) Stats() Stats {
 // afterwards.
 func (c *Client) Send(ctx context.Context, msg actor.Message) error {
 	it := &item{msg: msg, done: make(chan error, 1)}
-	if err := c.q.put(ctx, it, true); err != nil {
+	if err := c.q.put(ctx, it); err != nil {
 		return err
 	}
 	select {
@@ -189,9 +206,12 @@ func (c *Client) Run(ctx context.Context) error {
 			return ErrRunTwice
 		}
 	}
-	r := &run{c: c, quit: make(chan struct{})}
+	r := &run{c: c, quit: make(chan struct{}), intakeEnd: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
+	c.intakeMu.Lock()
+	c.intakeEnd = r.intakeEnd
+	c.intakeMu.Unlock()
 
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -203,18 +223,10 @@ func (c *Client) Run(ctx context.Context) error {
 		case <-r.quit:
 		}
 	}()
-	go func() { // intake: Outgoing into the queue
+	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case m := <-c.outgoing:
-				if err := c.q.put(r.ctx, &item{msg: m}, false); err != nil && err != ErrDropped {
-					return
-				}
-			case <-r.quit:
-				return
-			}
-		}
+		defer close(r.intakeEnd)
+		r.intake()
 	}()
 	err := r.loop(ctx)
 	close(r.quit)
@@ -223,6 +235,55 @@ func (c *Client) Run(ctx context.Context) error {
 	r.fwd.Wait()
 	c.finish()
 	return err
+}
+
+// intake moves messages from Outgoing into the queue until Close or the
+// end of the run. It receives only when the message can be queued at once,
+// and queues it before it next selects, so a send on Outgoing that has
+// returned is in the queue by the time anyone who parks the intake, or
+// waits for intakeEnd, looks.
+func (r *run) intake() {
+	c := r.c
+	for {
+		var in chan actor.Message // nil: no room, leave senders waiting
+		ready, wake := c.q.intakeReady()
+		if ready {
+			in = c.outgoing
+		}
+		select {
+		case m := <-in:
+			c.q.pushIntake(&item{msg: m})
+		case <-wake:
+		case resume := <-c.park:
+			<-resume
+		case <-c.stop:
+			return
+		case <-r.quit:
+			return
+		}
+	}
+}
+
+// withIntakeParked runs fn while the intake holds no message received from
+// Outgoing and takes none: between a receive and its push the queue does
+// not yet show a message whose send has returned.
+func (c *Client) withIntakeParked(fn func()) {
+	c.intakeMu.Lock()
+	end := c.intakeEnd
+	if end == nil {
+		// Run has not started the intake, and cannot while we hold intakeMu.
+		defer c.intakeMu.Unlock()
+		fn()
+		return
+	}
+	c.intakeMu.Unlock()
+	resume := make(chan struct{})
+	select {
+	case c.park <- resume:
+		defer close(resume)
+	case <-end:
+	}
+	fn()
 }
 
 // finish ends the client once: fail the queue, close the channels.
@@ -275,6 +336,10 @@ type run struct {
 	ctx    context.Context // Run's ctx, also cancelled by Close
 	cancel context.CancelFunc
 	quit   chan struct{} // closed when the loop has returned: helpers stop
+
+	// intakeEnd is closed when the intake has returned: after Close, once
+	// the queue is empty too, nothing more will be written.
+	intakeEnd chan struct{}
 
 	fwd     sync.WaitGroup // incoming forwarders (they may outlive a connection)
 	lastFwd chan struct{}  // closed when the previous connection's forwarder is done
@@ -445,7 +510,7 @@ func (r *run) serve(conn *actor.Conn) (uptime time.Duration, own bool, err error
 }
 
 // pump writes queued messages on conn in order until conn ends, the run
-// ends, or (after Close) the queue is empty.
+// ends, or (after Close) the intake has stopped and the queue is empty.
 func (r *run) pump(conn *actor.Conn, done chan<- struct{}) {
 	defer close(done)
 	c := r.c
@@ -469,7 +534,7 @@ func (r *run) pump(conn *actor.Conn, done chan<- struct{}) {
 	}()
 	defer func() { cancel(); <-abort }()
 	for {
-		it := c.q.take(abort, c.stop)
+		it := c.q.take(abort, r.intakeEnd)
 		if it == nil {
 			return
 		}

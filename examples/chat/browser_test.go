@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,29 +47,22 @@ func TestChatInChromium(t *testing.T) {
 
 	want := []string{"alice: hello from alice", "bob: hello from bob", "gopher: hi from Go"}
 	wantJSON, _ := json.Marshal(want)
-	var wg sync.WaitGroup
-	results := make(map[string]json.RawMessage)
-	errs := make(map[string]error)
-	var mu sync.Mutex
-	for _, name := range []string{"alice", "bob"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			shot := wstest.ArtifactPath(t, "chat-"+name+".png")
-			res, err := wstest.RunChromiumEval(t, ctx, base+"?name="+name, shot,
-				fmt.Sprintf(pageScript, wantJSON, "hello from "+name))
-			t.Logf("%s: screenshot %s", name, shot)
-			mu.Lock()
-			results[name], errs[name] = res, err
-			mu.Unlock()
-		}()
+	// Both browsers start on the test's goroutine (StartChromium may skip
+	// or fail the test) and run side by side while the Go client reads.
+	names := []string{"alice", "bob"}
+	browsers := make([]*wstest.Chromium, len(names))
+	for i, name := range names {
+		shot := wstest.ArtifactPath(t, "chat-"+name+".png")
+		t.Logf("%s: screenshot %s", name, shot)
+		browsers[i] = wstest.StartChromium(t, ctx, base+"?name="+name, shot,
+			fmt.Sprintf(pageScript, wantJSON, "hello from "+name))
 	}
 	waitForAll(t, gopher, "alice: hello from alice", "bob: hello from bob")
-	wg.Wait()
-	for _, name := range []string{"alice", "bob"} {
-		t.Logf("%s: %s", name, results[name])
-		require.NoError(t, errs[name], name)
-		require.True(t, strings.Contains(string(results[name]), `"ok":true`), name)
+	for i, name := range names {
+		res, err := browsers[i].Wait()
+		t.Logf("%s: %s", name, res)
+		require.NoError(t, err, name)
+		require.True(t, strings.Contains(string(res), `"ok":true`), name)
 	}
 	require.NoError(t, stop())
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -160,8 +162,37 @@ type Event struct {
 // deadline), and cancelling it kills the client. The error is non-nil when
 // the script failed (a "fail" event: a mismatch, a timeout, the connection
 // ending early), the client could not run, or ctx ended; the events are
-// returned either way. It calls RequirePeer(t, PeerNode) first.
+// returned either way. It is StartNodeClient then Wait, so it must be
+// called on the test's goroutine; a test that needs the client running
+// while it does something else calls StartNodeClient itself.
 func RunNodeClient(t testing.TB, ctx context.Context, url string, steps []Step, args ...string) ([]Event, error) {
+	t.Helper()
+	return StartNodeClient(t, ctx, url, steps, args...).Wait()
+}
+
+// NodeClient is a ws-client.js started by StartNodeClient.
+type NodeClient struct {
+	t      testing.TB
+	url    string
+	steps  []Step
+	ctx    context.Context
+	cancel context.CancelFunc
+	cmd    *exec.Cmd
+	stdout *lineWriter
+	stderr bytes.Buffer
+
+	once   sync.Once
+	events []Event
+	lines  []string
+	err    error
+}
+
+// StartNodeClient starts ws-client.js as RunNodeClient does and returns
+// without waiting for it. It calls RequirePeer(t, PeerNode) first and fails
+// the test if the client cannot start, so it must run on the test's
+// goroutine: t.Skip and t.Fatal stop only the goroutine that calls them.
+// A t.Cleanup kills the client if it is still running and waits for it.
+func StartNodeClient(t testing.TB, ctx context.Context, url string, steps []Step, args ...string) *NodeClient {
 	t.Helper()
 	RequirePeer(t, PeerNode)
 	if steps == nil {
@@ -169,52 +200,68 @@ func RunNodeClient(t testing.TB, ctx context.Context, url string, steps []Step, 
 	}
 	script, err := json.Marshal(steps)
 	if err != nil {
-		return nil, fmt.Errorf("wstest: encode steps: %w", err)
+		t.Fatalf("wstest: encode steps: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "steps.json")
 	if err := os.WriteFile(path, script, 0o644); err != nil {
-		return nil, fmt.Errorf("wstest: write steps: %w", err)
+		t.Fatalf("wstest: write steps: %v", err)
 	}
 
-	ctx, cancel := withDefaultTimeout(ctx, 60*time.Second)
-	defer cancel()
-	var (
-		events []Event
-		lines  []string
-		stderr bytes.Buffer
-	)
-	stdout := &lineWriter{fn: func(line []byte) {
-		lines = append(lines, string(line))
+	nc := &NodeClient{t: t, url: url, steps: steps}
+	nc.ctx, nc.cancel = withDefaultTimeout(ctx, 60*time.Second)
+	nc.stdout = &lineWriter{fn: func(line []byte) {
+		nc.lines = append(nc.lines, string(line))
 		var ev Event
 		if json.Unmarshal(line, &ev) == nil && ev.Event != "" {
 			ev.Raw = append(json.RawMessage(nil), line...)
-			events = append(events, ev)
+			nc.events = append(nc.events, ev)
 		}
 	}}
-	cmd := nodeCommand(ctx, "ws-client.js", append([]string{url, "--script", path}, args...)...)
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	runErr := cmd.Run()
-	stdout.flush()
-	if runErr == nil {
-		return events, nil
+	nc.cmd = nodeCommand(nc.ctx, "ws-client.js", append([]string{url, "--script", path}, args...)...)
+	nc.cmd.Stdout, nc.cmd.Stderr = nc.stdout, &nc.stderr
+	if err := nc.cmd.Start(); err != nil {
+		nc.cancel()
+		t.Fatalf("wstest: start ws-client.js: %v", err)
 	}
+	t.Cleanup(func() {
+		nc.cancel()
+		_, _ = nc.Wait()
+	})
+	return nc
+}
 
-	for _, l := range lines {
-		t.Logf("ws-client.js: %s", l)
+// Wait waits for the client to end and returns its events and error, as
+// RunNodeClient does. It never stops the test (no t.Skip, t.Fatal or
+// t.FailNow), so any goroutine may call it, any number of times; on failure
+// it logs the client's output with t.Logf.
+func (nc *NodeClient) Wait() ([]Event, error) {
+	nc.once.Do(nc.wait)
+	return nc.events, nc.err
+}
+
+func (nc *NodeClient) wait() {
+	runErr := nc.cmd.Wait()
+	nc.stdout.flush()
+	defer nc.cancel()
+	if runErr == nil {
+		return
+	}
+	for _, l := range nc.lines {
+		nc.t.Logf("ws-client.js: %s", l)
 	}
 	var why []string
-	for _, ev := range events {
+	for _, ev := range nc.events {
 		if ev.Event == "fail" {
-			why = append(why, fmt.Sprintf("step %d %s: %s", ev.Step, describeStep(steps, ev.Step), ev.Reason))
+			why = append(why, fmt.Sprintf("step %d %s: %s", ev.Step, describeStep(nc.steps, ev.Step), ev.Reason))
 		}
 	}
-	if ctx.Err() != nil {
-		why = append(why, ctx.Err().Error())
+	if nc.ctx.Err() != nil {
+		why = append(why, nc.ctx.Err().Error())
 	}
-	if s := strings.TrimSpace(stderr.String()); s != "" {
+	if s := strings.TrimSpace(nc.stderr.String()); s != "" {
 		why = append(why, "stderr: "+s)
 	}
-	return events, fmt.Errorf("wstest: ws-client.js %s: %w: %s", url, runErr, strings.Join(why, "; "))
+	nc.err = fmt.Errorf("wstest: ws-client.js %s: %w: %s", nc.url, runErr, strings.Join(why, "; "))
 }
 
 func describeStep(steps []Step, i int) string {

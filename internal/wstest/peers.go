@@ -84,7 +84,8 @@ func missingPeer(name string) []string {
 // RequirePeer checks that the interop peer name (PeerNode or PeerChromium)
 // can run here. If it cannot, the test is skipped with a message saying how
 // to install it — or, when CI=true, failed: under CI a missing peer is a
-// broken machine, never a reason to skip.
+// broken machine, never a reason to skip. Like t.Skip itself, it must be
+// called on the test's goroutine.
 func RequirePeer(t testing.TB, name string) {
 	t.Helper()
 	if name != PeerNode && name != PeerChromium {
@@ -94,7 +95,7 @@ func RequirePeer(t testing.TB, name string) {
 	if len(missing) == 0 {
 		return
 	}
-	msg := fmt.Sprintf("interop peer %s unavailable: missing %s; run `make deps` (npm ci in internal/wstest/node, apt-get install chromium)",
+	msg := fmt.Sprintf("interop peer %s unavailable: missing %s; `make test` installs what it can (npm ci in internal/wstest/node; apt-get install chromium as root), `make deps` all of it",
 		name, strings.Join(missing, ", "))
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s [CI=true: a missing peer fails]", msg)
