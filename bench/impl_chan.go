@@ -52,12 +52,12 @@ func (oursChanImpl) Serve(ln net.Listener, o options, live *atomic.Int64) error 
 		}
 		live.Add(1)
 		defer live.Add(-1)
-		// The echo a user writes: every message received goes back out;
-		// a received message's Data is ours, so it is handed on as it is.
+		// The README's echo server: every message received goes back out
+		// with Send and the handler's ctx; a received message's Data is
+		// ours, so it is handed on as it is.
+		ctx := r.Context()
 		for m := range c.Incoming() {
-			select {
-			case c.Outgoing() <- m:
-			case <-c.Done():
+			if err := c.Send(ctx, m); err != nil {
 				return
 			}
 		}
@@ -92,11 +92,10 @@ func (k *chanClient) RoundTrip(p []byte, text bool) ([]byte, error) {
 	if text {
 		typ = frame.OpText
 	}
-	// Send returns once the message is written and no longer read, so p
-	// may be stamped again for the next round trip.
-	if err := k.c.Send(context.Background(), actor.Message{Type: typ, Data: p}); err != nil {
-		return nil, err
-	}
+	// The README's client: a send on Outgoing, then a receive. p is
+	// stamped again only after its echo came back, when the connection no
+	// longer reads it.
+	k.c.Outgoing() <- actor.Message{Type: typ, Data: p}
 	m, ok := <-k.c.Incoming()
 	if !ok {
 		return nil, k.c.Err()
