@@ -1,6 +1,6 @@
 // Package ws is a WebSocket library (RFC 6455, RFC 7692) built around one
-// actor per connection: a supervisor goroutine reads and writes the socket,
-// answers pings and closes, and talks to you over channels.
+// actor per connection: a reader and a writer goroutine own the socket,
+// answer pings and closes, and talk to you over channels.
 //
 // A server:
 //

@@ -10,7 +10,7 @@ import (
 	"github.com/wsactor/ws/handshake"
 )
 
-// Conn is an open WebSocket connection run by a supervisor goroutine: range
+// Conn is an open WebSocket connection run by its own two goroutines: range
 // over Incoming to receive, send on Outgoing or with Send, end it with
 // Close, and read Err after Done. All its methods are safe for concurrent
 // use. See package actor for the full contract.

@@ -1,7 +1,6 @@
 // Package actor runs one WebSocket connection (RFC 6455) after its
-// handshake: a supervisor goroutine owns all connection state, a reader
-// goroutine reads frames and a writer goroutine writes them, and the user
-// talks to it through channels and context-aware calls.
+// handshake: a reader and a writer goroutine own the socket, and the user
+// talks to the connection through channels and context-aware calls.
 //
 //	c, err := actor.New(netConn, br, frame.Client, actor.WithKeepalive(30*time.Second, 10*time.Second))
 //	go func() { for m := range c.Incoming() { handle(m) } }()
@@ -12,48 +11,45 @@
 //
 // # Goroutines
 //
-// New starts three goroutines: the supervisor, which starts the reader and
-// writer in an errgroup. The supervisor owns every
-// piece of mutable state (close handshake, pings in flight, the pong to
-// send, a held message) and is the only one that decides how the
-// connection ends; the reader and writer do I/O and report to it over
-// channels. When the supervisor returns it closes the socket, which ends the
-// reader and writer; Done is closed once all three have returned, and
-// Incoming is closed right after it.
+// New starts two goroutines. The reader reads frames and handles each
+// where it stands: data messages go into Incoming, pings queue their pongs,
+// pongs answer pings, and a close frame or a protocol error moves the close
+// handshake on. The writer writes what Outgoing brings, queued Sends,
+// control frames and the close frame, and runs the timers (keepalive, close
+// grace period, lifetime). The state they share — the close handshake,
+// pings in flight, who is writing — is guarded by one mutex that nobody
+// holds across I/O. A Send that finds nothing else being written writes its
+// message itself, on the caller's goroutine. Done is closed once both
+// goroutines have returned; Incoming is closed right after it.
 //
 // # Control frames (RFC 6455 §5.5)
 //
 // The connection answers control frames itself: every PING with a PONG,
-// in order, and before any message sent in reply to a data frame that
-// followed the ping (the reader reads on only once the pong is with the
-// writer, so a flood of pings costs no memory and is slowed to the pace at
-// which we can write), a CLOSE by echoing its code and closing (§5.5.1). The user never reads control frames; OnPing and
-// OnPong observe them.
+// in order and before any reply to a message that followed the ping (up to
+// 16 pongs wait; past that the newest replaces the last, as §5.5.3 allows),
+// and a CLOSE by echoing its code and closing (§5.5.1). The reader never
+// waits for a pong to be written. Pongs and pings go out between the
+// fragments of a long message (WithFragmentSize). The user never reads
+// control frames; OnPing and OnPong observe them.
 //
 // # Backpressure
 //
-// Incoming is bounded. When it is full the reader hands one more message to
-// the supervisor, which holds it until there is room, and the reader stops
-// reading data frames: TCP flow control then slows the peer. While paused
-// the reader still peeks at the next frame and reads it if it is a control
-// frame, so a PING or CLOSE sent right behind the data is still answered;
-// one queued behind further data frames is not seen until the user reads
-// (bytes on a stream cannot be skipped without buffering them). The paused
-// reader also reads ahead into its read buffer's free space (WithReadBufferSize),
-// so a peer that closes or resets the socket ends the connection with that I/O
-// error even if nobody reads Incoming; messages already in Incoming stay
-// readable, the held one is lost. Only once that buffer is full does the
-// reader stop reading the socket altogether. A closing
-// connection stops waiting for the user: once a close frame has been sent or
-// received, messages that find Incoming full are dropped so the reader can
-// reach the peer's close frame, and the grace period bounds the rest. The
-// keepalive pong deadline is suspended while the reader is paused, so a slow
-// consumer is not mistaken for a dead peer.
+// Incoming is bounded in messages (WithIncomingBuffer) and in bytes
+// (WithIncomingBytes). When a message does not fit, it is held back and the
+// reader reads no further data frame until it has been delivered: TCP flow
+// control then slows the peer. While paused the reader still reads a
+// control frame right behind the held message, and reads ahead into its
+// read buffer's free space (WithReadBufferSize), so a peer that closes or
+// resets the socket ends the connection even if nobody reads Incoming.
+// Keepalive goes on meanwhile: bytes that arrive count as the peer's
+// answer, and a peer that sends nothing at all is timed out. A closing
+// connection stops waiting for the user: messages that find Incoming full
+// are dropped so the reader can reach the peer's close frame, and the grace
+// period bounds the rest.
 //
-// Outgoing is bounded too (and Send calls share the bound): a full queue
-// blocks senders. The writer writes everything queued, then flushes once.
-// A Send that finds the writer idle writes its message itself, on the
-// caller's goroutine, while the writer waits (no goroutine hand-off).
+// Outgoing is bounded too: a full channel blocks senders. The writer
+// writes everything queued, then flushes once. A Send waits for its own
+// message to be written.
 //
 // # Buffers
 //
@@ -63,12 +59,12 @@
 //
 // # Cancellation
 //
-// Cancelling the ctx of Send, Ping, Receive or Close ends that call only.
-// A cancelled Send either never started its message or waits for the
-// writer to finish it, so the stream is never left with half a message and
-// the caller's slice is no longer read when Send returns. Close's ctx is the
-// exception by design: when it ends the socket is closed without waiting
-// for the peer.
+// Cancelling the ctx of Ping or Receive ends that call only; so does
+// cancelling a Send before its message started. A Send whose ctx ends while
+// its message is being written interrupts the write and ends the
+// connection, since a stream cannot go on after part of a frame. Close's
+// ctx bounds the handshake: when it ends the socket is closed without
+// waiting for the peer.
 //
 // # Errors
 //
@@ -78,9 +74,11 @@
 // cause otherwise. A protocol violation by the peer (RFC 6455 §7.1.7) sends
 // the close code of the *frame.ProtocolError (1002, 1007, 1009) and gives a
 // *CloseError with that code whose Unwrap is the *frame.ProtocolError, so
-// errors.As works with both types. Without any close frame it is
-// ErrPongTimeout or a wrapped I/O error. CloseStatus maps any of these to a
-// close code.
+// errors.As works with both types. The close frame waits until the user
+// calls Close, at most WithFailLinger, so that replies to the messages
+// received before the violation go out first; Incoming is closed behind
+// those messages. Without any close frame it is ErrPongTimeout or a wrapped
+// I/O error. CloseStatus maps any of these to a close code.
 //
 // # Not here
 //
