@@ -67,6 +67,9 @@ type Conn struct {
 	outgoingUsed atomic.Bool
 	// queued counts Sends waiting in state.queue, for Stats.
 	queued atomic.Int64
+	// writeProgress counts completed writes (messages, fragments,
+	// flushes): keepalive tells a slow write from a stalled one by it.
+	writeProgress atomic.Uint64
 
 	// Waking a paused reader's read-ahead (see awaitCredit).
 	wakeMu  sync.Mutex

@@ -21,6 +21,7 @@ type pinger struct {
 	kaID              uint64    // keepalive ping awaiting its pong; 0 if none
 	kaSent            time.Time // when it was written; zero while it waits to be
 	kaAhead           uint64    // Conn.aheadReads when it was written
+	kaProgress        uint64    // Conn.writeProgress when last checked while it waits to be written
 	lastAnswer        time.Time // the last keepalive answer (or the start)
 }
 
@@ -96,7 +97,10 @@ func (p *pinger) onPong(payload []byte, st *stats) {
 // paused behind a full Incoming it cannot read the pong, and bytes arriving
 // from the peer in its read-ahead count as the answer (the peer is there;
 // it is our user who is slow). A peer that has vanished sends nothing, so a
-// stuck consumer does not keep a dead connection.
+// stuck consumer does not keep a dead connection. A ping that cannot be
+// written because a write in progress makes no progress for the timeout
+// ends the connection too: with WithFragmentSize a slow but live peer lets
+// each fragment through.
 func (c *Conn) onKeepalive(t *time.Timer) error {
 	now := time.Now()
 	c.mu.Lock()
@@ -114,6 +118,7 @@ func (c *Conn) onKeepalive(t *time.Timer) error {
 		}
 		p.nextID++
 		p.kaID = p.nextID
+		p.kaProgress = c.writeProgress.Load()
 		s.ping = p.kaID
 		c.ctrlPending.Store(true)
 		t.Reset(p.timeout) // checked again then; the deadline runs from the write
@@ -121,7 +126,15 @@ func (c *Conn) onKeepalive(t *time.Timer) error {
 			c.kickWriter()
 		}
 	case p.kaSent.IsZero():
-		t.Reset(p.timeout) // still behind a long write
+		// Still behind a write. One that completed nothing — no message, no
+		// fragment, no flush — in a whole timeout is stalled: the peer
+		// stopped reading, or is gone without a FIN.
+		if done := c.writeProgress.Load(); done != p.kaProgress {
+			p.kaProgress = done
+			t.Reset(p.timeout)
+			return nil
+		}
+		return ErrPongTimeout
 	case now.Sub(p.kaSent) < p.timeout:
 		t.Reset(p.kaSent.Add(p.timeout).Sub(now))
 	case s.holding && c.aheadReads.Load() != p.kaAhead:

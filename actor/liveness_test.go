@@ -195,3 +195,17 @@ func TestOutgoingWriteErrorReported(t *testing.T) {
 	require.True(t, ne.Timeout(), "%v", err)
 	require.ErrorContains(t, err, "actor: write")
 }
+
+// A write that makes no progress — the peer stopped reading, or is gone
+// without a FIN — keeps the keepalive ping from being written; after a
+// timeout with nothing written the connection ends with ErrPongTimeout
+// instead of waiting for the write forever.
+func TestKeepaliveStalledWrite(t *testing.T) {
+	c, p := newRaw(t, tcpMode, frame.Server, WithKeepalive(20*time.Millisecond, 100*time.Millisecond))
+	require.NoError(t, c.conn.(*net.TCPConn).SetWriteBuffer(64<<10))
+	require.NoError(t, p.conn.(*net.TCPConn).SetReadBuffer(64<<10))
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(context.Background(), Binary(make([]byte, 32<<20))) }() // the raw peer never reads
+	require.ErrorIs(t, waitDone(t, c), ErrPongTimeout)
+	require.Error(t, waitErr(t, sent))
+}

@@ -149,7 +149,9 @@ func WithFragmentSize(n int) Option { return func(c *config) { c.fragment = n } 
 // fragments of a long message (WithFragmentSize), so a long write does not
 // delay them. While the reader is paused because Incoming is full it cannot
 // read the pong; bytes arriving from the peer then count as its answer, and
-// a peer that sends nothing at all is timed out as usual.
+// a peer that sends nothing at all is timed out as usual. A ping held back
+// by a write that completes nothing (no message, fragment or flush) for a
+// whole timeout ends the connection too: the peer stopped reading.
 func WithKeepalive(interval, timeout time.Duration) Option {
 	return func(c *config) { c.pingInterval, c.pongTimeout = interval, timeout }
 }

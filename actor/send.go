@@ -159,12 +159,14 @@ func (c *Conn) writeThrough(ctx context.Context, m Message) error {
 	}
 	if err == nil {
 		err = c.fw.WriteMessage(m.Type, m.Data)
+		c.writeProgress.Add(1)
 	}
 	if err == nil && c.ctrlPending.Load() {
 		err = c.writeControlPending()
 	}
 	if err == nil {
 		err = c.fw.Flush()
+		c.writeProgress.Add(1)
 	}
 	var cancelled error
 	if ctx.Done() != nil {

@@ -178,6 +178,7 @@ func (c *Conn) writeBatch(first *Message) {
 	}
 	if err == nil {
 		err = c.fw.Flush()
+		c.writeProgress.Add(1)
 	}
 	c.mu.Lock()
 	cancelled := c.st.curCancel
@@ -257,6 +258,7 @@ func (c *Conn) writeData(m Message) error {
 	if err := c.fw.WriteMessage(m.Type, m.Data); err != nil {
 		return err
 	}
+	c.writeProgress.Add(1)
 	c.stats.messagesOut.Add(1)
 	c.stats.bytesOut.Add(uint64(len(m.Data)))
 	return nil
@@ -335,6 +337,7 @@ func (c *Conn) writeControlPending() error {
 // now, not after the whole message, so that a long message to a slow peer
 // neither delays a pong past the peer's patience nor ours.
 func (c *Conn) betweenFragments() error {
+	c.writeProgress.Add(1)
 	if !c.ctrlPending.Load() {
 		return nil
 	}
