@@ -135,6 +135,9 @@ func New(conn net.Conn, br *bufio.Reader, role frame.Role, opts ...Option) (*Con
 		c.free = newFreeList(cfg.incomingBuffer+3, cfg.recycleCheck)
 	}
 	c.st.pinger.init(cfg.pingInterval, cfg.pongTimeout)
+	c.mu.Lock() // the timers' callbacks may run before New returns
+	c.startTimers()
+	c.mu.Unlock()
 	go c.readLoop()
 	go c.writeLoop()
 	return c, nil

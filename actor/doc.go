@@ -15,8 +15,9 @@
 // where it stands: data messages go into Incoming, pings queue their pongs,
 // pongs answer pings, and a close frame or a protocol error moves the close
 // handshake on. The writer writes what Outgoing brings, queued Sends,
-// control frames and the close frame, and runs the timers (keepalive, close
-// grace period, lifetime). The state they share — the close handshake,
+// control frames and the close frame. Timers (keepalive, close grace
+// period, lifetime) are callbacks that need neither goroutine, so a write
+// blocked on a stalled peer cannot hold them up. The state they share — the close handshake,
 // pings in flight, who is writing — is guarded by one mutex that nobody
 // holds across I/O. A Send that finds nothing else being written writes its
 // message itself, on the caller's goroutine. Done is closed once both

@@ -90,7 +90,7 @@ func (p *pinger) onPong(payload []byte, st *stats) {
 	}
 }
 
-// onKeepalive runs on the writer goroutine when the keepalive timer fires.
+// onKeepalive runs when the keepalive timer fires.
 // It sends a ping an interval after the last answer, and ends the
 // connection with ErrPongTimeout when the pong has not come within the
 // timeout of the ping's write, judged from the wire: while the reader is
@@ -101,12 +101,13 @@ func (p *pinger) onPong(payload []byte, st *stats) {
 // written because a write in progress makes no progress for the timeout
 // ends the connection too: with WithFragmentSize a slow but live peer lets
 // each fragment through.
-func (c *Conn) onKeepalive(t *time.Timer) error {
+func (c *Conn) onKeepalive() error {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := &c.st
 	p := &s.pinger
+	t := s.ka
 	if s.closing || s.ended || s.failErr != nil {
 		return nil // the grace period or linger bounds the rest
 	}

@@ -209,3 +209,33 @@ func TestKeepaliveStalledWrite(t *testing.T) {
 	require.ErrorIs(t, waitDone(t, c), ErrPongTimeout)
 	require.Error(t, waitErr(t, sent))
 }
+
+// The timers do not wait for the writer: with the writer goroutine blocked
+// writing an Outgoing message to a peer that stopped reading, Close's grace
+// period and keepalive still end the connection.
+func TestTimersWhileWriterBlocked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		end  func(t *testing.T, c *Conn) error
+		want error
+	}{
+		{"grace period", []Option{WithCloseGracePeriod(100 * time.Millisecond)},
+			func(t *testing.T, c *Conn) error { return c.Close(context.Background(), frame.StatusNormalClosure, "") },
+			ErrCloseTimeout},
+		{"keepalive", []Option{WithKeepalive(20*time.Millisecond, 100*time.Millisecond)},
+			func(t *testing.T, c *Conn) error { return waitDone(t, c) },
+			ErrPongTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, p := newRaw(t, tcpMode, frame.Server, tc.opts...)
+			require.NoError(t, c.conn.(*net.TCPConn).SetWriteBuffer(64<<10))
+			require.NoError(t, p.conn.(*net.TCPConn).SetReadBuffer(64<<10))
+			c.Outgoing() <- Binary(make([]byte, 32<<20)) // the raw peer never reads
+			require.Eventually(t, func() bool { return c.Stats().OutgoingQueued == 0 }, 5*time.Second, time.Millisecond)
+			done := make(chan error, 1)
+			go func() { done <- tc.end(t, c) }()
+			require.ErrorIs(t, waitErr(t, done), tc.want)
+		})
+	}
+}

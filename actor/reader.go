@@ -183,13 +183,12 @@ func (c *Conn) readFailed(pe *frame.ProtocolError) {
 		return
 	}
 	c.st.sentCode, c.st.sentReason = pe.Code, closeReason(pe)
-	c.st.linger = time.NewTimer(c.cfg.failLinger)
+	c.st.linger = time.AfterFunc(c.cfg.failLinger, func() { c.closeWith(0) })
 	c.st.pongs.n, c.st.ping = 0, 0
 	if !c.st.holding && !c.st.incomingClosed {
 		c.st.incomingClosed = true
 		close(c.incoming)
 	}
-	c.kickWriter() // to take up the linger timer
 }
 
 // closeReason is the reason text we send when failing the connection: the

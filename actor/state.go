@@ -42,6 +42,8 @@ type state struct {
 	failErr      error       // the peer's protocol error that fails the connection
 	grace        *time.Timer // bounds the handshake once closing
 	linger       *time.Timer // bounds the wait before a failing connection's close frame
+	ka           *time.Timer // keepalive: the next ping, or the pong's deadline
+	lifetimeStop func() bool // stops the WithLifetime watch
 
 	ended  bool  // shutdown ran
 	over   bool  // finish ran
@@ -77,7 +79,7 @@ func (c *Conn) startCloseLocked(code frame.StatusCode, reason string) {
 	}
 	s.closing = true
 	s.sentCode, s.sentReason = code, reason
-	s.grace = time.NewTimer(c.cfg.closeGrace)
+	s.grace = time.AfterFunc(c.cfg.closeGrace, func() { c.shutdown(ErrCloseTimeout) })
 	if s.linger != nil {
 		s.linger.Stop()
 		s.linger = nil
@@ -116,19 +118,14 @@ func (s *state) result(cause error) error {
 }
 
 func (s *state) stopTimers() {
-	for _, t := range []*time.Timer{s.grace, s.linger} {
+	for _, t := range []*time.Timer{s.grace, s.linger, s.ka} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-}
-
-// timerC is t's channel, nil (never ready) without a timer.
-func timerC(t *time.Timer) <-chan time.Time {
-	if t == nil {
-		return nil
+	if s.lifetimeStop != nil {
+		s.lifetimeStop()
 	}
-	return t.C
 }
 
 // maxPongs bounds the pongs waiting to be written. Up to it every ping

@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -20,21 +21,13 @@ const budgetPoll = 5 * time.Millisecond
 
 // writeLoop is the writer goroutine. It writes what Outgoing brings, the
 // queued Sends, control frames and the close frame, flushing once per
-// batch; it delivers the message the reader held back when Incoming was
-// full; and it runs the connection's timers: keepalive, the close grace
-// period, the failing connection's linger, the lifetime. It returns when
-// the connection ends (Conn.stop) and then finishes it.
+// batch, and it delivers the message the reader held back when Incoming was
+// full. It returns when the connection ends (Conn.stop) and then finishes
+// it. The connection's timers (keepalive, grace period, fail linger,
+// lifetime) are time.AfterFunc callbacks, not cases here, so that a write
+// blocked on a peer that stopped reading cannot hold them up.
 func (c *Conn) writeLoop() {
 	defer c.finish()
-	var ka *time.Timer
-	if c.cfg.pingInterval > 0 {
-		ka = time.NewTimer(c.cfg.pingInterval)
-		defer ka.Stop()
-	}
-	var lifetime <-chan struct{}
-	if c.cfg.lifetime != nil {
-		lifetime = c.cfg.lifetime.Done()
-	}
 	var poll *time.Timer
 	defer func() {
 		if poll != nil {
@@ -70,7 +63,6 @@ func (c *Conn) writeLoop() {
 				pollC = poll.C
 			}
 		}
-		graceC, lingerC := timerC(c.st.grace), timerC(c.st.linger)
 		c.mu.Unlock()
 		select {
 		case <-c.stop:
@@ -81,22 +73,31 @@ func (c *Conn) writeLoop() {
 		case incoming <- held:
 			c.delivered(len(held.Data))
 		case <-pollC:
-		case <-graceC:
-			c.shutdown(ErrCloseTimeout)
-		case <-lingerC:
-			c.mu.Lock()
-			c.startCloseLocked(0, "")
-			c.mu.Unlock()
-		case <-timerC(ka):
-			if err := c.onKeepalive(ka); err != nil {
-				c.shutdown(err)
-			}
-		case <-lifetime:
-			lifetime = nil
-			c.mu.Lock()
-			c.startCloseLocked(frame.StatusGoingAway, "")
-			c.mu.Unlock()
 		}
+	}
+}
+
+// startTimers arms keepalive and the lifetime, from New.
+func (c *Conn) startTimers() {
+	if c.cfg.pingInterval > 0 {
+		c.st.ka = time.AfterFunc(c.cfg.pingInterval, c.keepaliveFired)
+	}
+	if c.cfg.lifetime != nil {
+		c.st.lifetimeStop = context.AfterFunc(c.cfg.lifetime, func() { c.closeWith(frame.StatusGoingAway) })
+	}
+}
+
+// closeWith starts the close handshake with code, from a timer.
+func (c *Conn) closeWith(code frame.StatusCode) {
+	c.mu.Lock()
+	c.startCloseLocked(code, "")
+	c.mu.Unlock()
+	c.kickWriter()
+}
+
+func (c *Conn) keepaliveFired() {
+	if err := c.onKeepalive(); err != nil {
+		c.shutdown(err)
 	}
 }
 
