@@ -145,41 +145,48 @@ func (c *Conn) writeBatch(first *Message) {
 		err = c.writeData(*first)
 		n++
 	}
-	// Before each queued Send, what Outgoing holds at that moment: a
-	// message a goroutine put on Outgoing before its Send was queued is
-	// there (or already written), and a busy Outgoing delays a queued Send
-	// by at most its capacity.
 	for err == nil && n < maxBatch {
 		if c.ctrlPending.Load() {
 			if err = c.writeControlPending(); err != nil {
 				break
 			}
 		}
-		for k := len(c.outgoing); k > 0 && err == nil && n < maxBatch; k-- {
-			err = c.writeOutgoing(<-c.outgoing) // only this goroutine receives
-			n++
-		}
-		if err != nil || n >= maxBatch {
-			break
-		}
 		c.mu.Lock()
 		r := c.takeLocked()
 		c.mu.Unlock()
 		if r == nil {
-			break
+			k := len(c.outgoing)
+			if k == 0 {
+				break
+			}
+			for ; k > 0 && err == nil && n < maxBatch; k-- {
+				err = c.writeOutgoing(<-c.outgoing) // only this goroutine receives
+				n++
+			}
+			continue
 		}
-		err = c.writeQueued(r)
-		n++
+		var m int
+		m, err = c.writeAfterOutgoing(r)
+		n += m
 	}
 	c.mu.Lock()
 	closing := c.st.closing && !c.st.closeWritten
 	c.mu.Unlock()
+	wroteClose := false
 	if err == nil && closing {
 		err = c.writeClose()
+		wroteClose = err == nil
 	}
 	if err == nil {
 		err = c.fw.Flush()
 		c.writeProgress.Add(1)
+	}
+	if err == nil && wroteClose {
+		// Only now is the close frame on the socket: a server that sees the
+		// peer's close must not close the socket before it.
+		c.mu.Lock()
+		c.st.closeWritten = true
+		c.mu.Unlock()
 	}
 	c.mu.Lock()
 	cancelled := c.st.curCancel
@@ -265,20 +272,32 @@ func (c *Conn) writeData(m Message) error {
 	return nil
 }
 
-// writeClose writes our close frame after everything queued before it:
-// what Outgoing holds now and every queued Send (RFC 6455 §5.5.1: no data
-// after a close frame).
-func (c *Conn) writeClose() error {
-	for n := len(c.outgoing); n > 0; n-- {
-		select {
-		case m := <-c.outgoing:
-			if err := c.writeOutgoing(m); err != nil {
-				return err
-			}
-		default:
-			n = 0
-		}
+// writeAfterOutgoing writes a taken Send's message after what Outgoing
+// holds now: r was queued before this look, so every message its goroutine
+// put on Outgoing before the Send is in the channel or already written. A
+// busy Outgoing delays a queued Send by at most its capacity. It returns
+// how many messages it wrote; r is in the batch whatever happens.
+func (c *Conn) writeAfterOutgoing(r *sendReq) (int, error) {
+	n := 0
+	var err error
+	for k := len(c.outgoing); k > 0 && err == nil; k-- {
+		err = c.writeOutgoing(<-c.outgoing)
+		n++
 	}
+	if err != nil {
+		c.mu.Lock()
+		c.st.cur = nil
+		c.st.batch = append(c.st.batch, r) // answered with err
+		c.mu.Unlock()
+		return n, err
+	}
+	return n + 1, c.writeQueued(r)
+}
+
+// writeClose writes our close frame (into the buffer; the batch's flush
+// sends it) after everything queued before it: every queued Send, then what
+// Outgoing holds now (RFC 6455 §5.5.1: no data after a close frame).
+func (c *Conn) writeClose() error {
 	for {
 		c.mu.Lock()
 		r := c.takeLocked()
@@ -286,20 +305,19 @@ func (c *Conn) writeClose() error {
 		if r == nil {
 			break
 		}
-		if err := c.writeQueued(r); err != nil {
+		if _, err := c.writeAfterOutgoing(r); err != nil {
+			return err
+		}
+	}
+	for k := len(c.outgoing); k > 0; k-- {
+		if err := c.writeOutgoing(<-c.outgoing); err != nil {
 			return err
 		}
 	}
 	c.mu.Lock()
 	code, reason := c.st.sentCode, c.st.sentReason
 	c.mu.Unlock()
-	if err := c.fw.WriteClose(code, reason); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.st.closeWritten = true
-	c.mu.Unlock()
-	return nil
+	return c.fw.WriteClose(code, reason)
 }
 
 // writeControlPending writes the pongs and the ping waiting, one at a
