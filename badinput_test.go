@@ -21,7 +21,7 @@ import (
 	"github.com/wsactor/ws/handshake"
 )
 
-// badFrame is one case of DESIGN.md's "Behaviour on bad input" table: the
+// badFrame is one case of bad input from a peer: the
 // frames a misbehaving peer sends (written as the peer's role would, unless
 // the case is about masking) and the close code our side must answer with.
 type badFrame struct {

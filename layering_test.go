@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLayering enforces DESIGN.md's "each layer imports only the ones below
-// it": frame ← handshake ← actor ← reconnect ← ws. It reads the import lists
+// TestLayering enforces that each layer imports only the ones below it:
+// frame ← handshake ← actor ← reconnect ← ws. It reads the import lists
 // of every library package (tests included, since a test importing a higher
 // layer would hide a cycle the library itself does not have).
 func TestLayering(t *testing.T) {

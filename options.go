@@ -224,18 +224,21 @@ func WithWriteBufferSize(n int) Option {
 	return connOption(func(c *connConfig) { c.writeBufferSize = n })
 }
 
-// WithKeepalive pings the peer every interval of silence and ends the
-// connection with ErrPongTimeout when a ping is not answered within
-// timeout. Both are positive, or both zero. Default DefaultKeepaliveInterval and DefaultKeepaliveTimeout (30 s
+// WithKeepalive pings the peer an interval after its last answer (traffic
+// does not postpone it) and ends the connection with ErrPongTimeout when a
+// ping is not answered within timeout of its write, or cannot be written
+// because a write makes no progress for timeout. Both are positive, or both
+// zero. Default DefaultKeepaliveInterval and DefaultKeepaliveTimeout (30 s
 // each): a peer that vanished without a FIN is noticed within a minute.
 // WithKeepalive(0, 0) turns it off.
 func WithKeepalive(interval, timeout time.Duration) Option {
 	return connOption(func(c *connConfig) { c.keepaliveInterval, c.keepaliveTimeout = interval, timeout })
 }
 
-// WithWriteTimeout bounds each write to the socket; a peer that stops
-// reading fails the connection after d instead of blocking the writer
-// forever. Default 0: no timeout (a stalled peer is still caught by the
+// WithWriteTimeout bounds each batch of writes to the socket (one message
+// written by Send, or what the writer gathers before one flush); a peer
+// that stops reading fails the connection after d instead of blocking the
+// writer forever. Default 0: no timeout (a stalled peer is still caught by the
 // keepalive once its receive window is full).
 func WithWriteTimeout(d time.Duration) Option {
 	return connOption(func(c *connConfig) { c.writeTimeout = d })

@@ -151,7 +151,7 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 // (w must not be used) and lives until it is closed, independently of the
 // handler's return: end it with Close, or bind it to a context with
 // WithLifetime. Accept blocks only while writing the 101 response, bounded
-// by r.Context() and the handshake timeout.
+// by the handshake timeout (r.Context() is checked once, before it).
 func Accept(w http.ResponseWriter, r *http.Request, opts ...AcceptOption) (*Conn, error) {
 	cfg, err := newAcceptConfig(opts)
 	if err != nil {

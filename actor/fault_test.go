@@ -31,7 +31,7 @@ func closeBody(code uint16, reason string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, code), reason...)
 }
 
-// DESIGN.md "Behaviour on bad input", frame-level rows: the actor sends the
+// Bad input at the frame level (RFC 6455 §5, §7.1.7): the actor sends the
 // close code, reports it in Err, and ends.
 func TestBadInput(t *testing.T) {
 	tests := []struct {

@@ -6,7 +6,8 @@ import "sync"
 // owned by each Writer: an idle connection then holds no write buffer at
 // all, and a client masking a large message gets one scratch buffer to mask
 // into, so the frame goes out in one write instead of one per buffer-full.
-// sync.Pool is kept for these big objects only (STYLE.md §8).
+// sync.Pool is kept for these big objects only: pooling small ones costs
+// more than allocating them.
 var bufClasses = [...]int{DefaultWriteBufferSize, 64 << 10, 256 << 10, 1 << 20}
 
 var bufPools [len(bufClasses)]sync.Pool

@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// TestLayering enforces STYLE.md §1 and §7 for frame/ and its subpackages,
-// like dnsmessage's TestNoFmt: the codec imports nothing above it (nor
+// TestLayering checks for frame/ and its subpackages, like dnsmessage's
+// TestNoFmt, that the codec imports nothing above it (nor
 // net/http) and starts no goroutine. It reads the source, so it also
 // catches code behind build tags.
 func TestLayering(t *testing.T) {

@@ -14,8 +14,8 @@ const DefaultHandshakeTimeout = 10 * time.Second
 
 // deadline bounds a handshake: it sets the connection's deadline for the
 // whole exchange and, while it runs, makes cancellation of ctx set a
-// deadline in the past so that a blocked read or write returns at once
-// (STYLE.md §7).
+// deadline in the past so that a blocked read or write returns at once:
+// net.Conn's I/O does not take a context.
 type deadline struct {
 	conn net.Conn
 	ctx  context.Context

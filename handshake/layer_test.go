@@ -14,7 +14,7 @@ import (
 )
 
 // TestLayering: handshake starts no goroutine of its own and imports no
-// higher layer (STYLE.md §1, §7).
+// higher layer.
 func TestLayering(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)

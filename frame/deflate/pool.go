@@ -8,7 +8,7 @@ import (
 
 // Pools of flate state, which is big (a writer is 0.3–1.4 MiB depending on
 // the level, a reader about 35 KiB) and so worth reusing across messages and
-// connections (STYLE.md §8). Writers are pooled per level, since a writer
+// connections. Writers are pooled per level, since a writer
 // cannot change level.
 var (
 	writerPools [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
