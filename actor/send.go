@@ -110,7 +110,7 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 			c.watchLocked(ctx)
 		}
 		c.mu.Unlock()
-		return c.writeThrough(ctx, m)
+		return c.writeThrough(m)
 	}
 	r := sendPool.Get().(*sendReq)
 	r.msg, r.err = m, nil
@@ -152,7 +152,7 @@ func finishSend(r *sendReq) error {
 // writeThrough writes m on the caller's goroutine, holding the write
 // right: first any pong or ping waiting, so that a pong still precedes a
 // reply to a message that followed its ping, then m, then one flush.
-func (c *Conn) writeThrough(ctx context.Context, m Message) error {
+func (c *Conn) writeThrough(m Message) error {
 	err := c.armWriteDeadline()
 	if err == nil && c.ctrlPending.Load() {
 		err = c.writeControlPending()
@@ -168,32 +168,39 @@ func (c *Conn) writeThrough(ctx context.Context, m Message) error {
 		err = c.fw.Flush()
 		c.writeProgress.Add(1)
 	}
-	var cancelled error
-	if ctx.Done() != nil {
+	if err == nil {
+		c.stats.messagesOut.Add(1)
+		c.stats.bytesOut.Add(uint64(len(m.Data)))
+		// One lock for both: forget the ctx's watch and give the right up.
 		c.mu.Lock()
-		cancelled = c.st.fastCancel
+		cancelled := c.st.fastCancel
 		c.st.fastCtx, c.st.fastCancel = nil, nil
+		if cancelled == nil {
+			c.releaseLocked()
+			return nil
+		}
 		c.mu.Unlock()
-	}
-	switch {
-	case err != nil && cancelled != nil:
-		c.shutdown(errSendCancelled)
-		c.release()
-		return cancelled
-	case err != nil:
-		err = fmt.Errorf("actor: write: %w", err)
-		c.shutdown(err)
-		c.release()
-		return err
-	case cancelled != nil:
 		// ctx ended just as the write completed: m is out, and the past
 		// deadline set to interrupt it must not fail the next write.
 		_ = c.conn.SetWriteDeadline(time.Time{})
+		c.release()
+		return nil
 	}
-	c.stats.messagesOut.Add(1)
-	c.stats.bytesOut.Add(uint64(len(m.Data)))
+	// The stream may hold part of a frame: end the connection before
+	// anyone else may write.
+	c.mu.Lock()
+	cancelled := c.st.fastCancel
+	c.st.fastCtx, c.st.fastCancel = nil, nil
+	c.mu.Unlock()
+	if cancelled != nil {
+		c.shutdown(errSendCancelled)
+		err = cancelled
+	} else {
+		err = fmt.Errorf("actor: write: %w", err)
+		c.shutdown(err)
+	}
 	c.release()
-	return nil
+	return err
 }
 
 // release gives up the write right: to the writer goroutine if it waits
@@ -201,6 +208,11 @@ func (c *Conn) writeThrough(ctx context.Context, m Message) error {
 // work came in meanwhile.
 func (c *Conn) release() {
 	c.mu.Lock()
+	c.releaseLocked()
+}
+
+// releaseLocked is release with mu held; it unlocks mu.
+func (c *Conn) releaseLocked() {
 	if c.st.writerWait {
 		c.st.writerWait = false
 		c.mu.Unlock()

@@ -204,13 +204,7 @@ func TestBlockWaitersFIFO(t *testing.T) {
 // waits for the run to end), so nothing leaves the queue.
 func TestQueuedCountsReturnedSends(t *testing.T) {
 	const n = 200
-	c, err := reconnect.New("ws://nowhere/", reconnect.WithOutgoingBuffer(n),
-		reconnect.WithDialer(func(ctx context.Context, _ string, _ http.Header) (*actor.Conn, *http.Response, error) {
-			<-ctx.Done()
-			return nil, nil, ctx.Err()
-		}))
-	require.NoError(t, err)
-	wait := start(t, context.Background(), c)
+	c, wait := offlineClient(t, n)
 	var wrong []string
 	for i := range n {
 		select {
@@ -234,13 +228,7 @@ func TestQueuedCountsReturnedSends(t *testing.T) {
 // window's length only decides how surely the old behaviour is caught.
 func TestBlockBufferExact(t *testing.T) {
 	const n = 4
-	c, err := reconnect.New("ws://nowhere/", reconnect.WithOutgoingBuffer(n),
-		reconnect.WithDialer(func(ctx context.Context, _ string, _ http.Header) (*actor.Conn, *http.Response, error) {
-			<-ctx.Done()
-			return nil, nil, ctx.Err()
-		}))
-	require.NoError(t, err)
-	wait := start(t, context.Background(), c)
+	c, wait := offlineClient(t, n)
 	for i := range n {
 		c.Outgoing() <- actor.Text(fmt.Sprintf("m%d", i))
 	}
@@ -254,4 +242,18 @@ func TestBlockBufferExact(t *testing.T) {
 	require.Equal(t, n, c.Stats().Queued)
 	require.NoError(t, c.Close(context.Background()))
 	require.ErrorIs(t, wait(), reconnect.ErrClosed)
+}
+
+// offlineClient starts a client with an Outgoing buffer of n that never
+// connects (its dialer waits for the run to end), so nothing leaves its
+// queue; wait returns the run's result.
+func offlineClient(t *testing.T, n int) (*reconnect.Client, func() error) {
+	t.Helper()
+	c, err := reconnect.New("ws://nowhere/", reconnect.WithOutgoingBuffer(n),
+		reconnect.WithDialer(func(ctx context.Context, _ string, _ http.Header) (*actor.Conn, *http.Response, error) {
+			<-ctx.Done()
+			return nil, nil, ctx.Err()
+		}))
+	require.NoError(t, err)
+	return c, start(t, context.Background(), c)
 }
