@@ -111,7 +111,8 @@ func TestCompressionOptions(t *testing.T) {
 	} {
 		_, _, err := ws.Dial(testCtx(t), "ws://127.0.0.1:1/", tc.opt)
 		require.ErrorContains(t, err, tc.want)
-		require.ErrorContains(t, ws.Handler(echo, tc.opt).Err(), tc.want)
+		_, err = ws.NewServer(echo, tc.opt)
+		require.ErrorContains(t, err, tc.want)
 	}
 	for _, opts := range [][]ws.DialOption{
 		{ws.WithCompression(), ws.WithCompressionLevel(10)},

@@ -70,6 +70,11 @@ const (
 type connConfig struct {
 	maxMessageSize    int64
 	maxFrameSize      int64
+	incomingBytes     int64
+	failLinger        time.Duration
+	handshakeTimeout  time.Duration
+	recycle           bool
+	recycleCheck      bool
 	fragmentSize      int
 	incomingBuffer    int
 	outgoingBuffer    int
@@ -87,14 +92,13 @@ type connConfig struct {
 }
 
 type dialConfig struct {
-	conn             connConfig
-	header           http.Header
-	tlsConfig        *tls.Config
-	proxy            func(*http.Request) (*url.URL, error)
-	maxRedirects     int
-	handshakeTimeout time.Duration
-	dialer           *net.Dialer
-	origin           string
+	conn         connConfig
+	header       http.Header
+	tlsConfig    *tls.Config
+	proxy        func(*http.Request) (*url.URL, error)
+	maxRedirects int
+	dialer       *net.Dialer
+	origin       string
 }
 
 type acceptConfig struct {
@@ -102,6 +106,7 @@ type acceptConfig struct {
 	originPatterns []string
 	anyOrigin      bool
 	header         http.Header
+	selectProtocol func(r *http.Request, offered []string) string
 }
 
 func defaultConnConfig() connConfig {
@@ -111,6 +116,8 @@ func defaultConnConfig() connConfig {
 		keepaliveTimeout:  DefaultKeepaliveTimeout,
 		closeGrace:        DefaultCloseGracePeriod,
 		incomingBuffer:    actor.DefaultIncomingBuffer,
+		incomingBytes:     actor.DefaultIncomingBytes,
+		failLinger:        actor.DefaultFailLinger,
 		outgoingBuffer:    actor.DefaultOutgoingBuffer,
 		readBufferSize:    actor.DefaultReadBufferSize,
 		writeBufferSize:   actor.DefaultWriteBufferSize,
@@ -126,9 +133,6 @@ func newDialConfig(opts []DialOption) (*dialConfig, error) {
 	}
 	if c.maxRedirects < 0 {
 		return nil, errors.New("ws: WithRedirects: negative count")
-	}
-	if c.handshakeTimeout < 0 {
-		return nil, errors.New("ws: WithHandshakeTimeout: negative duration")
 	}
 	return c, c.conn.validate()
 }
@@ -163,6 +167,12 @@ func (c *connConfig) validate() error {
 		return errors.New("ws: WithWriteTimeout: negative duration")
 	case c.closeGrace <= 0:
 		return errors.New("ws: WithCloseGracePeriod: duration must be positive")
+	case c.incomingBytes <= 0:
+		return errors.New("ws: WithIncomingBytes: size must be positive")
+	case c.failLinger < 0:
+		return errors.New("ws: WithFailLinger: negative duration")
+	case c.handshakeTimeout < 0:
+		return errors.New("ws: WithHandshakeTimeout: negative duration")
 	}
 	for _, p := range c.subprotocols {
 		if p == "" {
@@ -252,6 +262,43 @@ func WithCloseGracePeriod(d time.Duration) Option {
 	return connOption(func(c *connConfig) { c.closeGrace = d })
 }
 
+// WithIncomingBytes bounds the bytes of the messages waiting in Incoming
+// (default 4 MiB): a message that would take Incoming past it waits, and
+// the connection stops reading the socket, as when Incoming is full. A
+// message larger than the budget is delivered once Incoming is empty. A
+// consumer that falls behind therefore pins at most this much plus two
+// messages (the one held back and the one being read), each bounded by
+// WithMaxMessageSize.
+func WithIncomingBytes(n int64) Option {
+	return connOption(func(c *connConfig) { c.incomingBytes = n })
+}
+
+// WithFailLinger bounds how long a connection failing because the peer
+// broke the protocol waits to send its close frame (1002, 1007, 1009).
+// Incoming is closed at once behind the messages received before the
+// violation, and the close frame goes when the application calls Close —
+// Handler does when its function returns — so that the replies to those
+// messages go out first; at the latest it goes after d. Default 250 ms; 0
+// sends it at once.
+func WithFailLinger(d time.Duration) Option {
+	return connOption(func(c *connConfig) { c.failLinger = d })
+}
+
+// WithRecycledBuffers makes a received message's buffer return to its
+// connection when the application calls Message.Release, to hold a later
+// message, so that a steady stream of messages is received without
+// allocating. Default off: every message gets a new buffer, which the
+// receiver keeps. A connection keeps at most its Incoming capacity + 3
+// buffers of up to 64 KiB; bigger ones, and messages never released, are
+// left to the garbage collector.
+//
+// With check, Release overwrites the buffer at once and a second Release
+// of the same message panics, so that tests catch Data used after Release;
+// it costs a lock and a fill per Release and is meant for tests.
+func WithRecycledBuffers(check bool) Option {
+	return connOption(func(c *connConfig) { c.recycle, c.recycleCheck = true, check })
+}
+
 // WithLifetime binds the connection to ctx: when ctx is cancelled, the
 // connection starts a close handshake with 1001 (going away), bounded by
 // the close grace period. Cancelling the ctx given to Dial only bounds the
@@ -270,14 +317,16 @@ func WithSubprotocols(protocols ...string) Option {
 }
 
 // OnPing calls fn with the payload of every ping received, on the
-// connection's own goroutine, after the pong has been queued. fn must not
-// block and must not keep the slice. Default: none.
+// connection's reader goroutine, before its pong is queued. Pings are
+// answered whether or not fn is set. fn must not block for long (the socket
+// is not read while it runs) and must not keep the slice. Default: none.
 func OnPing(fn func(payload []byte)) Option {
 	return connOption(func(c *connConfig) { c.onPing = fn })
 }
 
 // OnPong calls fn with the payload of every pong received, on the
-// connection's own goroutine. fn must not block and must not keep the slice.
+// connection's reader goroutine. fn must not block for long and must not
+// keep the slice.
 // Default: none.
 func OnPong(fn func(payload []byte)) Option {
 	return connOption(func(c *connConfig) { c.onPong = fn })
@@ -311,11 +360,13 @@ func WithRedirects(n int) DialOption {
 	return dialOption(func(c *dialConfig) { c.maxRedirects = n })
 }
 
-// WithHandshakeTimeout bounds the TCP, TLS and HTTP exchange of Dial (each
-// attempt, when redirects are followed), in addition to the ctx given to
-// Dial. Default: the handshake package's (10 s).
-func WithHandshakeTimeout(d time.Duration) DialOption {
-	return dialOption(func(c *dialConfig) { c.handshakeTimeout = d })
+// WithHandshakeTimeout bounds the opening handshake. For Dial it bounds the
+// TCP, TLS and HTTP exchange (each attempt, when redirects are followed),
+// in addition to Dial's ctx. For Accept and Handler it bounds writing the
+// 101 response to a client that does not read it; reading the request is
+// the http.Server's job (set its ReadHeaderTimeout). Default: 10 s.
+func WithHandshakeTimeout(d time.Duration) Option {
+	return connOption(func(c *connConfig) { c.handshakeTimeout = d })
 }
 
 // WithDialer sets the dialer that opens the TCP connection (to the server
@@ -350,6 +401,17 @@ func WithOrigins(patterns ...string) AcceptOption {
 // auth) — authenticate in the protocol instead.
 func WithAnyOrigin() AcceptOption {
 	return acceptOption(func(c *acceptConfig) { c.anyOrigin = true })
+}
+
+// WithSubprotocolSelector picks the subprotocol for each request, replacing
+// the fixed preference of WithSubprotocols on the server: fn gets the
+// upgrade request (its path, headers, the authenticated user in its
+// context) and the subprotocols the client offered, in its order, and
+// returns one of them, or "" for none. Returning a name the client did not
+// offer is refused by RFC 6455 §4.2.2: the request gets 500 and Accept an
+// error.
+func WithSubprotocolSelector(fn func(r *http.Request, offered []string) string) AcceptOption {
+	return acceptOption(func(c *acceptConfig) { c.selectProtocol = fn })
 }
 
 // WithResponseHeader adds header to the 101 response (e.g. Set-Cookie).

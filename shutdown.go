@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 )
@@ -13,7 +14,6 @@ import (
 type Server struct {
 	fn  func(context.Context, *Conn)
 	cfg *acceptConfig
-	err error // from the options; every request then gets 500
 
 	life   context.Context // cancelled by Shutdown: every connection's lifetime
 	cancel context.CancelFunc
@@ -38,21 +38,36 @@ type Server struct {
 // closed when it does.
 //
 // A request that is not a valid upgrade is answered as by Accept, and fn is
-// not called. Invalid options make every request fail with 500 and are
-// reported by Err.
+// not called. Handler checks opts at once and panics if they are invalid
+// (a negative size, a zero grace period, ...), as regexp.MustCompile does
+// for a bad pattern: a server that would answer every request with 500 is
+// better found at start-up. NewServer returns the error instead.
 func Handler(fn func(ctx context.Context, c *Conn), opts ...AcceptOption) *Server {
+	s, err := NewServer(fn, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// NewServer is Handler for options that come from configuration: it
+// returns their error instead of panicking.
+func NewServer(fn func(ctx context.Context, c *Conn), opts ...AcceptOption) (*Server, error) {
+	if fn == nil {
+		return nil, errors.New("ws: Handler: nil handler function")
+	}
 	cfg, err := newAcceptConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	life, cancel := context.WithCancel(context.Background())
 	return &Server{
-		fn: fn, cfg: cfg, err: err,
+		fn: fn, cfg: cfg,
 		life: life, cancel: cancel,
 		conns:    make(map[*Conn]struct{}),
 		finished: make(chan struct{}),
-	}
+	}, nil
 }
-
-// Err returns the error from the options given to Handler, or nil.
-func (s *Server) Err() error { return s.err }
 
 type requestKey struct{}
 
@@ -67,10 +82,6 @@ func RequestFromContext(ctx context.Context) *http.Request {
 // ServeHTTP upgrades r and runs the handler function. During Shutdown it
 // answers 503 Service Unavailable instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.err != nil {
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
 	if !s.enter() {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)

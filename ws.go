@@ -10,16 +10,23 @@ import (
 	"github.com/wsactor/ws/handshake"
 )
 
-// Conn is an open WebSocket connection run by its own two goroutines: range
-// over Incoming to receive, send on Outgoing or with Send, end it with
-// Close, and read Err after Done. All its methods are safe for concurrent
-// use. See package actor for the full contract.
-type Conn = actor.Conn
-
-// Message is one whole WebSocket message: its Type (TextMessage or
-// BinaryMessage) and its Data. A received message's Data belongs to the
-// receiver; a sent message's Data must not be modified after it is handed
-// to Outgoing or Send.
+// Message is one whole WebSocket data message, as received from Incoming
+// or given to Send and Outgoing:
+//
+//	type Message struct {
+//		Type MessageType // TextMessage or BinaryMessage
+//		Data []byte      // the payload, reassembled and decompressed
+//	}
+//
+// A received message's Data belongs to the receiver. A sent message's Data
+// must not be modified until it is written (see Send and Outgoing). Under
+// WithRecycledBuffers, m.Release() gives a received Data back to its
+// connection so the next message reuses it; without it, Release does
+// nothing.
+//
+// Message is the engine's own type (package actor), not a copy of it, so
+// that Incoming hands out the connection's channel itself: a distinct type
+// would need a goroutine per connection to convert each message.
 type Message = actor.Message
 
 // MessageType is the type of a data message, its opcode.
@@ -39,25 +46,48 @@ func Text(s string) Message { return Message{Type: TextMessage, Data: []byte(s)}
 // modify b after sending the message.
 func Binary(b []byte) Message { return Message{Type: BinaryMessage, Data: b} }
 
-// CloseError is why a connection ended with a close frame: the code and
-// reason (the peer's when its close frame arrived, else ours), whether the
-// peer started the handshake (Remote), and in Err why the handshake did
-// not complete (nil when it did; the *frame.ProtocolError when we failed the
-// connection). Find it with errors.As(conn.Err(), &ce).
+// CloseError is why a connection ended with a close frame, found with
+// errors.As(c.Err(), &ce):
+//
+//	type CloseError struct {
+//		Code   StatusCode // the peer's code when its close frame came, else ours
+//		Reason string
+//		Remote bool  // the peer started the close handshake
+//		Err    error // why the handshake did not complete; nil when it did
+//	}
+//
+// When we failed the connection because the peer broke the protocol, Code
+// is the code we sent (1002, 1007, 1009) and Err the *frame.ProtocolError
+// (errors.As finds both). When we sent a close frame and none came back,
+// Err is ErrCloseTimeout, the Close ctx's error or an I/O error.
 type CloseError = actor.CloseError
 
-// Stats are a connection's counters (messages, bytes, RTT, queue depth),
-// from Conn.Stats.
+// Stats is a snapshot of a connection's counters, from Conn.Stats:
+// MessagesIn, MessagesOut, BytesIn and BytesOut count data messages and
+// their payloads as the application sees them (before compression, without
+// frame headers); RTT is the round trip of the last ping answered;
+// IncomingQueued and OutgoingQueued are the messages waiting in Incoming
+// and in Outgoing plus Send; OutgoingDropped counts messages taken from
+// Outgoing and never written (an invalid Type, or sent after the close
+// frame or the end).
 type Stats = actor.Stats
 
-// Errors a connection reports; see package actor.
+// The errors a connection reports, matched with errors.Is. Their text
+// starts with "ws: ", whichever layer returned them.
 var (
 	// ErrClosed is returned by Send, Ping and Receive once the connection
-	// has ended; Err says why.
+	// has ended or is ending; Err says why.
 	ErrClosed = actor.ErrClosed
 	// ErrPongTimeout ends a connection whose peer did not answer a
-	// keepalive ping in time. It reports Timeout() == true.
+	// keepalive ping in time (see WithKeepalive). It reports Timeout() ==
+	// true, like a net.Error.
 	ErrPongTimeout = actor.ErrPongTimeout
+	// ErrCloseTimeout is the Err of a *CloseError when we sent a close
+	// frame and the peer did not answer within the close grace period.
+	ErrCloseTimeout = actor.ErrCloseTimeout
+	// ErrInvalidMessageType is returned by Send for a Message whose Type is
+	// neither TextMessage nor BinaryMessage, such as the zero Message.
+	ErrInvalidMessageType = actor.ErrInvalidMessageType
 )
 
 // CloseStatus returns the close code a connection that ended with err
@@ -117,7 +147,7 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 		Subprotocols:     cfg.conn.subprotocols,
 		Extensions:       cfg.conn.compression.negotiators(frame.Client),
 		Header:           cfg.header,
-		HandshakeTimeout: cfg.handshakeTimeout,
+		HandshakeTimeout: cfg.conn.handshakeTimeout,
 		Dialer:           cfg.dialer,
 		TLSConfig:        cfg.tlsConfig,
 		Proxy:            cfg.proxy,
@@ -137,7 +167,7 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 		acc.Conn.Close()
 		return nil, nil, fmt.Errorf("ws: dial: %w", err)
 	}
-	return c, acc.Response, nil
+	return newConn(c), acc.Response, nil
 }
 
 // Accept upgrades an HTTP request to a WebSocket connection. It validates
@@ -169,6 +199,10 @@ func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime 
 		Extensions:              cfg.conn.compression.negotiators(frame.Server),
 		OriginPatterns:          cfg.originPatterns,
 		InsecureSkipOriginCheck: cfg.anyOrigin,
+		HandshakeTimeout:        cfg.conn.handshakeTimeout,
+	}
+	if sel := cfg.selectProtocol; sel != nil {
+		hs.SelectSubprotocol = func(hr *handshake.Request) string { return sel(r, hr.Subprotocols()) }
 	}
 	for k, vs := range cfg.header {
 		w.Header()[k] = append(w.Header()[k], vs...)
@@ -191,7 +225,7 @@ func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime 
 		acc.Conn.Close()
 		return nil, fmt.Errorf("ws: accept: %w", err)
 	}
-	return c, nil
+	return newConn(c), nil
 }
 
 // actorOptions translates the shared settings and the handshake's outcome
@@ -205,6 +239,11 @@ func (c *connConfig) actorOptions(acc *handshake.Accepted, role frame.Role) ([]a
 		actor.WithOutgoingBuffer(c.outgoingBuffer),
 		actor.WithReadBufferSize(c.readBufferSize),
 		actor.WithWriteBufferSize(c.writeBufferSize),
+		actor.WithIncomingBytes(c.incomingBytes),
+		actor.WithFailLinger(c.failLinger),
+	}
+	if c.recycle {
+		opts = append(opts, actor.WithRecycledBuffers(c.recycleCheck))
 	}
 	if acc.Protocol != "" {
 		opts = append(opts, actor.WithSubprotocol(acc.Protocol))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws"
@@ -110,7 +111,7 @@ func TestTextBinaryConstructors(t *testing.T) {
 func TestOptionSides(t *testing.T) {
 	for name, o := range map[string]any{
 		"WithHeader": ws.WithHeader(nil), "WithTLSConfig": ws.WithTLSConfig(nil), "WithProxy": ws.WithProxy(nil),
-		"WithRedirects": ws.WithRedirects(1), "WithHandshakeTimeout": ws.WithHandshakeTimeout(time.Second),
+		"WithRedirects": ws.WithRedirects(1),
 		"WithDialer": ws.WithDialer(nil), "WithOrigin": ws.WithOrigin("https://x"),
 	} {
 		_, isAccept := o.(ws.AcceptOption)
@@ -118,6 +119,7 @@ func TestOptionSides(t *testing.T) {
 	}
 	for name, o := range map[string]any{
 		"WithOrigins": ws.WithOrigins("x"), "WithAnyOrigin": ws.WithAnyOrigin(), "WithResponseHeader": ws.WithResponseHeader(nil),
+		"WithSubprotocolSelector": ws.WithSubprotocolSelector(nil),
 	} {
 		_, isDial := o.(ws.DialOption)
 		require.False(t, isDial, "%s is an AcceptOption only", name)
@@ -127,6 +129,8 @@ func TestOptionSides(t *testing.T) {
 		ws.WithOutgoingBuffer(1), ws.WithReadBufferSize(1), ws.WithWriteBufferSize(1), ws.WithKeepalive(0, 0),
 		ws.WithWriteTimeout(1), ws.WithCloseGracePeriod(1), ws.WithLifetime(context.Background()),
 		ws.WithSubprotocols("a"), ws.OnPing(func([]byte) {}), ws.OnPong(func([]byte) {}),
+		ws.WithHandshakeTimeout(time.Second), ws.WithIncomingBytes(1), ws.WithFailLinger(0),
+		ws.WithRecycledBuffers(false),
 	}
 	for _, o := range shared {
 		var d ws.DialOption = o
@@ -139,9 +143,23 @@ func TestInvalidOptions(t *testing.T) {
 	_, _, err := ws.Dial(testCtx(t), "ws://127.0.0.1:1/", ws.WithMaxMessageSize(0))
 	require.ErrorContains(t, err, "WithMaxMessageSize")
 
-	h := ws.Handler(echo, ws.WithCloseGracePeriod(-1))
-	require.ErrorContains(t, h.Err(), "WithCloseGracePeriod")
-	srv := httptest.NewServer(h)
+	_, err = ws.NewServer(echo, ws.WithCloseGracePeriod(-1))
+	require.ErrorContains(t, err, "WithCloseGracePeriod")
+	_, err = ws.NewServer(nil)
+	require.ErrorContains(t, err, "nil handler")
+	require.PanicsWithError(t, "ws: WithIncomingBytes: size must be positive", func() {
+		ws.Handler(echo, ws.WithIncomingBytes(0))
+	})
+	for _, o := range []ws.Option{ws.WithFailLinger(-1), ws.WithHandshakeTimeout(-1)} {
+		_, err = ws.NewServer(echo, o)
+		require.Error(t, err)
+	}
+
+	// Accept reports invalid options per call, answering 500.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := ws.Accept(w, r, ws.WithCloseGracePeriod(-1))
+		assert.ErrorContains(t, err, "WithCloseGracePeriod")
+	}))
 	defer srv.Close()
 	_, _, err = ws.Dial(testCtx(t), wsURL(srv))
 	var rej *ws.RejectError

@@ -280,7 +280,7 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Err returns why the connection ended, or nil while it is open. See
 // CloseError for a close handshake; otherwise it is ErrPongTimeout, or an
-// I/O error wrapped as "actor: read: ..." / "actor: write: ..." (errors.Is
+// I/O error wrapped as "ws: read: ..." / "ws: write: ..." (errors.Is
 // finds io.EOF, os.ErrDeadlineExceeded and the like underneath). Once the
 // peer has broken the protocol the connection is ending: Err returns its
 // *CloseError at once, before Done.

@@ -8,25 +8,27 @@ import (
 )
 
 // The errors this package returns. Struct errors (*CloseError) carry the
-// close code; the sentinels below are matched with errors.Is.
+// close code; the sentinels below are matched with errors.Is. Errors a
+// connection reports start with "ws: ", the name users of package ws (the
+// front door over this engine) know them by; package ws re-exports them.
 var (
 	// ErrClosed is returned by Send, Ping and Receive once the connection
 	// has ended; Err says why it ended.
-	ErrClosed = errors.New("actor: connection closed")
+	ErrClosed = errors.New("ws: connection closed")
 
 	// ErrPongTimeout ends a connection whose peer did not answer a
 	// keepalive ping within the pong timeout (see WithKeepalive). It is a
 	// net.Error-style timeout: it has a Timeout method that reports true.
-	ErrPongTimeout error = timeoutError("actor: no pong within the keepalive timeout")
+	ErrPongTimeout error = timeoutError("ws: no pong within the keepalive timeout")
 
 	// ErrCloseTimeout is the cause in a *CloseError when we sent a close
 	// frame and the peer did not answer it within the close grace period.
-	ErrCloseTimeout error = timeoutError("actor: peer did not answer the close frame within the grace period")
+	ErrCloseTimeout error = timeoutError("ws: peer did not answer the close frame within the grace period")
 
 	// ErrInvalidMessageType is returned by Send for a Message whose Type is
 	// not frame.OpText or frame.OpBinary, such as the zero Message; such a
 	// Message sent on Outgoing is dropped (Stats.OutgoingDropped).
-	ErrInvalidMessageType = errors.New("actor: message type must be frame.OpText or frame.OpBinary")
+	ErrInvalidMessageType = errors.New("ws: message type must be text or binary")
 
 	// ErrInvalidRole is returned by New for a role other than frame.Client
 	// or frame.Server.
@@ -66,7 +68,7 @@ type CloseError struct {
 }
 
 func (e *CloseError) Error() string {
-	s := "actor: closed with " + strconv.Itoa(int(e.Code)) + " (" + e.Code.String() + ")"
+	s := "ws: closed with " + strconv.Itoa(int(e.Code)) + " (" + e.Code.String() + ")"
 	if e.Reason != "" {
 		s += " " + strconv.Quote(e.Reason)
 	}

@@ -409,7 +409,7 @@ func TestPeerResetWhileIncomingFull(t *testing.T) {
 		err := waitDone(t, c)
 		var ce *CloseError
 		require.False(t, errors.As(err, &ce), "no close frame was exchanged: %v", err)
-		require.ErrorContains(t, err, "actor: read: ")
+		require.ErrorContains(t, err, "ws: read: ")
 		require.Equal(t, frame.StatusAbnormalClosure, CloseStatus(err))
 		m, ok := <-c.Incoming()
 		require.True(t, ok)
@@ -434,7 +434,7 @@ func TestSendWriteFails(t *testing.T) {
 	t.Cleanup(func() { a.Close() })
 	err = c.Send(context.Background(), Text("x"))
 	require.ErrorIs(t, err, errBoom)
-	require.ErrorContains(t, err, "actor: write: ")
+	require.ErrorContains(t, err, "ws: write: ")
 	require.ErrorIs(t, waitDone(t, c), errBoom)
 	require.ErrorIs(t, c.Send(context.Background(), Text("y")), ErrClosed)
 }

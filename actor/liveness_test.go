@@ -193,7 +193,7 @@ func TestOutgoingWriteErrorReported(t *testing.T) {
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	require.True(t, ne.Timeout(), "%v", err)
-	require.ErrorContains(t, err, "actor: write")
+	require.ErrorContains(t, err, "ws: write")
 }
 
 // A write that makes no progress — the peer stopped reading, or is gone

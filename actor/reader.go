@@ -111,7 +111,7 @@ func discard(r io.Reader) error {
 // the close handshake completed or the connection failed, shutdown's
 // result says so instead.
 func (c *Conn) readEnded(err error) {
-	c.shutdown(fmt.Errorf("actor: read: %w", err))
+	c.shutdown(fmt.Errorf("ws: read: %w", err))
 }
 
 // hold hands m to the writer goroutine to deliver when Incoming has room.
@@ -261,7 +261,7 @@ func (c *Conn) awaitCredit(canWake bool) bool {
 			}
 			c.mu.Unlock()
 			if !closing {
-				c.shutdown(fmt.Errorf("actor: read: %w", err))
+				c.shutdown(fmt.Errorf("ws: read: %w", err))
 				return false
 			}
 			canWake = false

@@ -56,7 +56,7 @@ func (f *freeList) put(b []byte) {
 		f.mu.Lock()
 		if f.free[p] {
 			f.mu.Unlock()
-			panic("actor: Message released twice")
+			panic("ws: Message released twice")
 		}
 		f.free[p] = true
 		f.mu.Unlock()

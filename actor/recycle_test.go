@@ -38,7 +38,7 @@ func TestRecycledBuffersMisuse(t *testing.T) {
 	kept := got.Data
 	got.Release()
 	require.Equal(t, bytes.Repeat([]byte{poisonByte}, 5), kept, "use after Release must see poison")
-	require.PanicsWithValue(t, "actor: Message released twice", got.Release)
+	require.PanicsWithValue(t, "ws: Message released twice", got.Release)
 }
 
 // Release of a Message not received from a recycling connection is a no-op.

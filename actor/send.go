@@ -72,7 +72,7 @@ var sendPool = sync.Pool{New: func() any { return &sendReq{done: make(chan struc
 
 // errSendCancelled ends a connection when a Send's ctx ended while its
 // message was partly written: the rest of the stream would be corrupt.
-var errSendCancelled = errors.New("actor: write: a Send's context ended in the middle of its message")
+var errSendCancelled = errors.New("ws: write: a Send's context ended in the middle of its message")
 
 // Send writes m and returns once it has been written to the socket (nil),
 // or the connection has ended or started its close handshake (ErrClosed, or
@@ -196,7 +196,7 @@ func (c *Conn) writeThrough(m Message) error {
 		c.shutdown(errSendCancelled)
 		err = cancelled
 	} else {
-		err = fmt.Errorf("actor: write: %w", err)
+		err = fmt.Errorf("ws: write: %w", err)
 		c.shutdown(err)
 	}
 	c.release()

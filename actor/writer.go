@@ -196,7 +196,7 @@ func (c *Conn) writeBatch(first *Message) {
 	fin := c.st.closeWritten && c.st.finished(c.role)
 	c.mu.Unlock()
 	if err != nil {
-		err = fmt.Errorf("actor: write: %w", err)
+		err = fmt.Errorf("ws: write: %w", err)
 		if cancelled != nil {
 			err = errSendCancelled
 		}
