@@ -112,7 +112,7 @@ func TestOptionSides(t *testing.T) {
 	for name, o := range map[string]any{
 		"WithHeader": ws.WithHeader(nil), "WithTLSConfig": ws.WithTLSConfig(nil), "WithProxy": ws.WithProxy(nil),
 		"WithRedirects": ws.WithRedirects(1),
-		"WithDialer": ws.WithDialer(nil), "WithOrigin": ws.WithOrigin("https://x"),
+		"WithDialer":    ws.WithDialer(nil), "WithOrigin": ws.WithOrigin("https://x"),
 	} {
 		_, isAccept := o.(ws.AcceptOption)
 		require.False(t, isAccept, "%s is a DialOption only", name)
