@@ -88,6 +88,38 @@ func TestGodocIsComplete(t *testing.T) {
 		}
 	}
 	assert.NotEmpty(t, pkg.Doc, "package doc")
+
+	// Docs name only identifiers a ws user can reach: an unqualified
+	// option, hook or error name must be one of ws's own.
+	exported := map[string]bool{}
+	var docs strings.Builder
+	docs.WriteString(pkg.Doc)
+	add := func(name, text string) { exported[name] = true; docs.WriteString(text) }
+	for _, v := range append(pkg.Consts, pkg.Vars...) {
+		for _, n := range v.Names {
+			add(n, v.Doc+specDoc(v.Decl, n))
+		}
+	}
+	for _, f := range pkg.Funcs {
+		add(f.Name, f.Doc)
+	}
+	for _, typ := range pkg.Types {
+		add(typ.Name, typ.Doc)
+		for _, f := range typ.Funcs {
+			add(f.Name, f.Doc)
+		}
+		for _, m := range typ.Methods {
+			docs.WriteString(m.Doc)
+		}
+		for _, v := range append(typ.Consts, typ.Vars...) {
+			for _, n := range v.Names {
+				add(n, v.Doc+specDoc(v.Decl, n))
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`(^|[^.\w])((With|On|Err)[A-Z]\w*)`).FindAllStringSubmatch(docs.String(), -1) {
+		assert.True(t, exported[m[2]], "ws's docs name %s, which ws does not export", m[2])
+	}
 }
 
 // specDoc returns the doc or line comment of the spec declaring name in a
