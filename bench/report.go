@@ -144,7 +144,7 @@ func (r *results) table(b *strings.Builder, fig string, cols []column) {
 		if !oursNames[ours] {
 			continue
 		}
-		fmt.Fprintf(b, "| **%s ÷ gorilla** |", ours)
+		fmt.Fprintf(b, "| **%s vs gorilla** |", ours)
 		for _, c := range cols {
 			o, ok1 := r.metric(fig, c.Case, ours, c.Metric)
 			g, ok2 := r.metric(fig, c.Case, "gorilla", c.Metric)
@@ -155,7 +155,7 @@ func (r *results) table(b *strings.Builder, fig string, cols []column) {
 			fmt.Fprintf(b, " **%s** |", compare(c, o, g))
 		}
 		b.WriteString(" |\n")
-		fmt.Fprintf(b, "| **%s ÷ best peer** |", ours)
+		fmt.Fprintf(b, "| **%s vs best peer** |", ours)
 		for _, c := range cols {
 			o, ok1 := r.metric(fig, c.Case, ours, c.Metric)
 			best, bestName, ok2 := r.bestPeer(fig, c)
@@ -213,7 +213,7 @@ func renderMarkdown(r *results, figs map[string]bool) string {
 		r.Started.Format("2006-01-02 15:04 UTC"), r.Seconds)
 	fmt.Fprintf(&b, "Server and client are separate processes on 127.0.0.1, fresh for every run; %d repetitions (figure 3: %d), "+
 		"interleaved across implementations. Cells are the median ± half the range over repetitions. "+
-		"Ratio rows: above 1.00× means our row is better (for costs — latency, CPU, bytes — the ratio is peer ÷ ours); "+
+		"Ratio rows (\"vs\"): ours ÷ peer for rates, peer ÷ ours for costs (latency, CPU, bytes), so above 1.00× our row is better either way; "+
 		"for allocation counts they show the difference ours − peer per round trip (negative: we allocate less). "+
 		"\"Best peer\" is the best of gorilla, coder, gws and gobwas in that column; raw-tcp is the ceiling, not a peer. "+
 		"\"Others' CPU\" is the CPU used by processes other than the suite's during the measured windows, in cores (median).\n\n",
