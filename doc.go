@@ -22,8 +22,8 @@
 //
 // # Connections
 //
-// Conn (package actor's) is safe for concurrent use: any number of
-// goroutines may send at once. Incoming and Outgoing are bounded, so a slow
+// A Conn is safe for concurrent use: any number of goroutines may send at
+// once. Incoming and Outgoing are bounded, so a slow
 // reader pushes back on the socket and a slow peer on senders; a server
 // that must never block on one client sends with select and a default case.
 // Every blocking call takes a context, and cancelling it ends that call
@@ -35,11 +35,15 @@
 // # Options
 //
 // Options shared by both sides (limits, buffers, keepalive, subprotocols,
-// compression) are of type Option and fit both Dial and Accept. Client-only options
-// (WithHeader, WithTLSConfig, WithProxy, WithRedirects, ...) are
-// DialOptions and server-only ones (WithOrigins, WithAnyOrigin,
-// WithResponseHeader) AcceptOptions: giving one to the wrong side does not
-// compile.
+// compression, the handshake timeout) are of type Option and fit both Dial
+// and Accept. Client-only options (WithHeader, WithTLSConfig, WithProxy,
+// WithRedirects, ...) are DialOptions and server-only ones (WithOrigins,
+// WithAnyOrigin, WithResponseHeader, WithSubprotocolSelector)
+// AcceptOptions: giving one to the wrong side does not compile. Every
+// setting has one default, the same on both sides. Handler checks its
+// options when it is called and panics on a bad one, so a misconfigured
+// server fails at start-up rather than on every request; NewServer returns
+// the error instead.
 //
 // Defaults are chosen for a server on the internet: messages up to 32 MiB
 // (DefaultMaxMessageSize), a ping after 30 s of silence and 30 s for its
