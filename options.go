@@ -95,6 +95,7 @@ type dialConfig struct {
 	handshakeTimeout time.Duration
 	dialer           *net.Dialer
 	origin           string
+	hooks            dialHooks
 }
 
 type acceptConfig struct {
