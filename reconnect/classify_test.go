@@ -12,10 +12,10 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/stretchr/testify/require"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/frame"
 	"github.com/wsactor/ws/handshake"
-	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/reconnect"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/reconnect"
 )
 

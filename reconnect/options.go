@@ -36,21 +36,21 @@ type DialFunc func(ctx context.Context, url string, opts ...ws.DialOption) (*ws.
 type Option func(*config)
 
 type config struct {
-	backoff        backoff.BackOff
-	maxAttempts    int
-	maxElapsed     time.Duration
-	resetAfter     time.Duration
-	maxRetryAfter  time.Duration
-	classify       func(error) Decision
-	dial           DialFunc
-	dialOpts       []ws.DialOption
-	header         func(context.Context) (http.Header, error)
-	outgoing       int
-	policy         Policy
-	incoming       int
-	events         int
-	onConnect      func(context.Context, *ws.Conn) error
-	onDisconnect   func(*ws.Conn, error)
+	backoff       backoff.BackOff
+	maxAttempts   int
+	maxElapsed    time.Duration
+	resetAfter    time.Duration
+	maxRetryAfter time.Duration
+	classify      func(error) Decision
+	dial          DialFunc
+	dialOpts      []ws.DialOption
+	header        func(context.Context) (http.Header, error)
+	outgoing      int
+	policy        Policy
+	incoming      int
+	events        int
+	onConnect     func(context.Context, *ws.Conn) error
+	onDisconnect  func(*ws.Conn, error)
 }
 
 func defaultConfig() config {

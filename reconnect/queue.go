@@ -64,7 +64,7 @@ type queue struct {
 	max    int
 	policy Policy
 	drop   func(ws.Message, error) // reports a discarded message; called without mu held
-	guard  func(fn func())            // runs fn while the intake holds no message
+	guard  func(fn func())         // runs fn while the intake holds no message
 
 	mu       sync.Mutex
 	l        list.List

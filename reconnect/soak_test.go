@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/reconnect"
 )
 
