@@ -99,6 +99,7 @@ type dialConfig struct {
 	maxRedirects int
 	dialer       *net.Dialer
 	origin       string
+	hooks        dialHooks
 }
 
 type acceptConfig struct {

@@ -149,6 +149,8 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 		Header:           cfg.header,
 		HandshakeTimeout: cfg.conn.handshakeTimeout,
 		Dialer:           cfg.dialer,
+		NetDial:          cfg.hooks.netDial,
+		Jar:              cfg.hooks.jar,
 		TLSConfig:        cfg.tlsConfig,
 		Proxy:            cfg.proxy,
 		MaxRedirects:     cfg.maxRedirects,

@@ -46,8 +46,25 @@ type Client struct {
 	// Rand is the source of the Sec-WebSocket-Key; nil means crypto/rand.
 	Rand io.Reader
 
-	// Dialer connects for Dial; nil means a zero net.Dialer.
+	// Dialer connects for Dial; nil means a zero net.Dialer. NetDial, if
+	// set, replaces it.
 	Dialer *net.Dialer
+	// NetDial, if set, opens the connection for Dial instead of Dialer:
+	// network is "tcp" and addr the host:port of the server, or of the
+	// proxy when one applies; the result need not be TCP. It lets Dial
+	// reach a unix socket, go through a SOCKS dialer
+	// (golang.org/x/net/proxy's ContextDialer.DialContext fits) or run
+	// over an in-memory net.Pipe. CONNECT, TLS and the handshake then run
+	// on what it returns. ctx carries the handshake timeout.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Jar, if set, supplies the cookies of the request URL (one Cookie
+	// header, after any in Header) and stores the Set-Cookie fields of the
+	// server's response, 101 or not (RFC 6265 §5.3, §5.4), as net/http's
+	// Client does. The jar sees ws URLs as http and wss as https, the
+	// schemes a cookie jar knows (RFC 6455 §4.1 says cookies apply as for
+	// HTTP), so cookies set by the site's pages are sent and the jar's rule
+	// for Secure cookies treats wss as https.
+	Jar http.CookieJar
 	// TLSConfig is used for wss URLs; nil means the zero config. ServerName
 	// defaults to the URL's host and NextProtos is forced to http/1.1.
 	TLSConfig *tls.Config
@@ -62,6 +79,10 @@ type Client struct {
 	// ws is always refused (ErrDowngrade).
 	MaxRedirects int
 }
+
+// errNilConn reports a NetDial that returned neither a connection nor an
+// error.
+var errNilConn = errors.New("NetDial returned a nil connection")
 
 func (c *Client) maxHeaderBytes() int {
 	if c.MaxHeaderBytes > 0 {
@@ -161,6 +182,11 @@ func (c *Client) handshake(conn net.Conn, t target, dl *deadline) (*Accepted, er
 	if err != nil {
 		return nil, fmt.Errorf("handshake: read response: %w", err)
 	}
+	if c.Jar != nil {
+		if cookies := resp.Cookies(); len(cookies) > 0 {
+			c.Jar.SetCookies(jarURL(t.u), cookies)
+		}
+	}
 	switch resp.StatusCode {
 	case http.StatusSwitchingProtocols:
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
@@ -232,8 +258,56 @@ func (c *Client) appendRequest(b []byte, t target, key string) ([]byte, error) {
 		b = append(b, "Sec-WebSocket-Extensions: "...)
 		b = append(AppendExtensions(b, offers), "\r\n"...)
 	}
-	b = appendHeader(b, c.Header)
+	b = appendHeader(b, c.requestHeader(t))
 	return append(b, "\r\n"...), nil
+}
+
+// requestHeader is Header with the jar's cookies for t merged into one
+// Cookie field, since a user agent sends at most one (RFC 6265 §5.4).
+func (c *Client) requestHeader(t target) http.Header {
+	if c.Jar == nil {
+		return c.Header
+	}
+	cookies := c.Jar.Cookies(jarURL(t.u))
+	if len(cookies) == 0 {
+		return c.Header
+	}
+	var b strings.Builder
+	for _, v := range c.Header.Values("Cookie") {
+		if v = strings.TrimSpace(v); v != "" {
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(v)
+		}
+	}
+	for _, ck := range cookies {
+		if s := (&http.Cookie{Name: ck.Name, Value: ck.Value, Quoted: ck.Quoted}).String(); s != "" {
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(s)
+		}
+	}
+	h := c.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Cookie", b.String())
+	return h
+}
+
+// jarURL is u as a cookie jar understands it: net/http/cookiejar ignores
+// schemes other than http and https.
+func jarURL(u *url.URL) *url.URL {
+	j := *u
+	switch strings.ToLower(u.Scheme) {
+	case "ws":
+		j.Scheme = "http"
+	case "wss":
+		j.Scheme = "https"
+	}
+	return &j
 }
 
 // verify checks a 101 response (RFC 6455 §4.1, the server's response
@@ -328,17 +402,24 @@ func (c *Client) dialOnce(ctx context.Context, t target) (*Accepted, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := c.Dialer
-	if d == nil {
-		d = &net.Dialer{}
-	}
 	addr := t.addr
 	if proxy != nil {
 		addr = proxyAddr(proxy)
 	}
-	conn, err := d.DialContext(dctx, "tcp", addr)
+	dial := c.NetDial
+	if dial == nil {
+		d := c.Dialer
+		if d == nil {
+			d = &net.Dialer{}
+		}
+		dial = d.DialContext
+	}
+	conn, err := dial(dctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("handshake: dial: %w", err)
+	}
+	if conn == nil {
+		return nil, fmt.Errorf("handshake: dial: %w", errNilConn)
 	}
 	dl.start(ctx, conn, c.HandshakeTimeout)
 	acc, err := c.connect(ctx, conn, proxy, t, &dl)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/stretchr/testify/require"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/frame"
 	"github.com/wsactor/ws/handshake"
@@ -244,7 +245,7 @@ func TestOnConnectAndHeader(t *testing.T) {
 			token++
 			return http.Header{"Authorization": {"Bearer " + strconv.Itoa(token)}}, nil
 		}),
-		reconnect.OnConnect(func(ctx context.Context, conn *actor.Conn) error {
+		reconnect.OnConnect(func(ctx context.Context, conn *ws.Conn) error {
 			calls++
 			switch calls {
 			case 1:
@@ -320,7 +321,7 @@ func TestRunEnds(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, c.Close(context.Background()))
 		require.ErrorIs(t, c.Run(context.Background()), reconnect.ErrClosed)
-		require.ErrorIs(t, c.Send(context.Background(), actor.Text("x")), reconnect.ErrClosed)
+		require.ErrorIs(t, c.Send(context.Background(), ws.Text("x")), reconnect.ErrClosed)
 		<-c.Done()
 	})
 	t.Run("run twice", func(t *testing.T) {

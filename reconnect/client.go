@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/wsactor/ws/actor"
-	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws"
 )
 
 // Client keeps one WebSocket connection to a URL alive: it dials, runs
@@ -25,8 +24,8 @@ type Client struct {
 	url string
 	cfg config
 
-	incoming chan actor.Message
-	outgoing chan actor.Message
+	incoming chan ws.Message
+	outgoing chan ws.Message
 	q        *queue
 
 	evMu     sync.Mutex // guards sending on and closing events
@@ -72,7 +71,7 @@ type Stats struct {
 
 // New returns a client for url (ws, wss, http or https) configured by
 // opts. It does no I/O: call Run to connect. The only error is an invalid
-// option.
+// option, the client's or a ws option given to WithDialOptions.
 func New(url string, opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -81,14 +80,14 @@ func New(url string, opts ...Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if !cfg.customDialer {
-		cfg.dial = defaultDialer(cfg.keepInterval, cfg.keepTimeout)
+	if err := checkDialOptions(url, cfg.dialOpts); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		url:      url,
 		cfg:      cfg,
-		incoming: make(chan actor.Message, cfg.incoming),
-		outgoing: make(chan actor.Message),
+		incoming: make(chan ws.Message, cfg.incoming),
+		outgoing: make(chan ws.Message),
 		events:   make(chan Event, cfg.events),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -104,7 +103,7 @@ func New(url string, opts ...Option) (*Client, error) {
 // Messages arrive in order per connection and connections in turn: every
 // message of one connection comes before any of the next. A message's
 // Data belongs to the receiver.
-func (c *Client) Incoming() <-chan actor.Message { return c.incoming }
+func (c *Client) Incoming() <-chan ws.Message { return c.incoming }
 
 // Outgoing returns the channel to send messages on, the same for every
 // connection. It is never closed. A message sent on it is queued (subject
@@ -113,7 +112,7 @@ func (c *Client) Incoming() <-chan actor.Message { return c.incoming }
 // so select on Done as well. The caller must not modify Data afterwards.
 // Loss (policy or a connection dying mid-write) is reported as a Dropped
 // event.
-func (c *Client) Outgoing() chan<- actor.Message { return c.outgoing }
+func (c *Client) Outgoing() chan<- ws.Message { return c.outgoing }
 
 // Events returns the channel of state changes (see Event). It is closed
 // when the client ends. The client never waits for it: when it is full
@@ -151,7 +150,7 @@ func (c *Client) Stats() Stats {
 // message if it is still queued; if it is being written it may still go
 // out. It may be called before Run. The caller must not modify msg.Data
 // afterwards.
-func (c *Client) Send(ctx context.Context, msg actor.Message) error {
+func (c *Client) Send(ctx context.Context, msg ws.Message) error {
 	it := &item{msg: msg, done: make(chan error, 1)}
 	if err := c.q.put(ctx, it); err != nil {
 		return err
@@ -194,7 +193,8 @@ func (c *Client) Close(ctx context.Context) error {
 // classified as permanent, WithMaxAttempts, WithMaxElapsedTime or
 // backoff.Stop (it returns the cause, after a GaveUp event). When ctx ends
 // while connected the connection is closed with 1001 (going away) within
-// WithCloseGracePeriod. Run blocks until every goroutine of the client
+// its close grace period (ws.WithCloseGracePeriod, given in
+// WithDialOptions). Run blocks until every goroutine of the client
 // has returned; then Incoming and Events are closed and queued messages
 // fail with ErrClosed. A second call returns ErrRunTwice.
 func (c *Client) Run(ctx context.Context) error {
@@ -245,7 +245,7 @@ func (c *Client) Run(ctx context.Context) error {
 func (r *run) intake() {
 	c := r.c
 	for {
-		var in chan actor.Message // nil: no room, leave senders waiting
+		var in chan ws.Message // nil: no room, leave senders waiting
 		ready, wake := c.q.intakeReady()
 		if ready {
 			in = c.outgoing
@@ -324,7 +324,7 @@ func (c *Client) emit(ev Event) {
 	}
 }
 
-func (c *Client) dropped(msg actor.Message, err error) {
+func (c *Client) dropped(msg ws.Message, err error) {
 	c.stats.dropped.Add(1)
 	c.emit(Dropped{Message: msg, Err: err})
 }
@@ -430,7 +430,7 @@ func (r *run) giveUp(err error) error {
 }
 
 // connect makes one attempt: header, dial, OnConnect.
-func (r *run) connect() (*actor.Conn, *http.Response, error) {
+func (r *run) connect() (*ws.Conn, *http.Response, error) {
 	c := r.c
 	var h http.Header
 	if c.cfg.header != nil {
@@ -439,7 +439,7 @@ func (r *run) connect() (*actor.Conn, *http.Response, error) {
 			return nil, nil, fmt.Errorf("header: %w", err)
 		}
 	}
-	conn, resp, err := c.cfg.dial(r.ctx, c.url, h)
+	conn, resp, err := c.dial(r.ctx, h)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -456,23 +456,22 @@ func (r *run) connect() (*actor.Conn, *http.Response, error) {
 		}
 	}()
 	if err := c.cfg.onConnect(octx, conn); err != nil {
-		r.drop(conn, frame.StatusNormalClosure)
+		r.drop(conn, ws.StatusNormalClosure)
 		return nil, nil, fmt.Errorf("OnConnect: %w", err)
 	}
 	return conn, resp, nil
 }
 
-// drop closes conn with code within the grace period and waits for it.
-func (r *run) drop(conn *actor.Conn, code frame.StatusCode) {
-	ctx, cancel := context.WithTimeout(context.Background(), r.c.cfg.closeGrace)
-	defer cancel()
-	_ = conn.Close(ctx, code, "")
+// drop closes conn with code and waits for it; the connection's close
+// grace period (ws.WithCloseGracePeriod) bounds the handshake.
+func (r *run) drop(conn *ws.Conn, code ws.StatusCode) {
+	_ = conn.Close(context.Background(), code, "")
 	<-conn.Done()
 }
 
 // serve runs a connection until it ends (err, uptime) or the client ends
 // it (own is true).
-func (r *run) serve(conn *actor.Conn) (uptime time.Duration, own bool, err error) {
+func (r *run) serve(conn *ws.Conn) (uptime time.Duration, own bool, err error) {
 	c, start := r.c, time.Now()
 
 	prev, mine := r.lastFwd, make(chan struct{})
@@ -498,11 +497,9 @@ func (r *run) serve(conn *actor.Conn) (uptime time.Duration, own bool, err error
 		case <-pumpDone:
 		case <-cctx.Done():
 		}
-		_ = conn.Close(cctx, frame.StatusNormalClosure, "")
-	default: // Run's ctx: going away
-		gctx, cancel := context.WithTimeout(context.Background(), c.cfg.closeGrace)
-		_ = conn.Close(gctx, frame.StatusGoingAway, "")
-		cancel()
+		_ = conn.Close(cctx, ws.StatusNormalClosure, "")
+	default: // Run's ctx: going away, within the connection's close grace period
+		_ = conn.Close(context.Background(), ws.StatusGoingAway, "")
 	}
 	<-conn.Done()
 	<-pumpDone
@@ -511,7 +508,7 @@ func (r *run) serve(conn *actor.Conn) (uptime time.Duration, own bool, err error
 
 // pump writes queued messages on conn in order until conn ends, the run
 // ends, or (after Close) the intake has stopped and the queue is empty.
-func (r *run) pump(conn *actor.Conn, done chan<- struct{}) {
+func (r *run) pump(conn *ws.Conn, done chan<- struct{}) {
 	defer close(done)
 	c := r.c
 	ctx, cancel := context.WithCancel(context.Background())
@@ -552,7 +549,7 @@ func (r *run) pump(conn *actor.Conn, done chan<- struct{}) {
 // forward copies conn's messages to Incoming, after the previous
 // connection's forwarder is done, until conn's Incoming is closed or the
 // run ends.
-func (r *run) forward(conn *actor.Conn, prev <-chan struct{}, done chan<- struct{}) {
+func (r *run) forward(conn *ws.Conn, prev <-chan struct{}, done chan<- struct{}) {
 	defer r.fwd.Done()
 	defer close(done)
 	if prev != nil {

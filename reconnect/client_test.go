@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/reconnect"
 )
@@ -35,9 +36,9 @@ func TestRestartSamePort(t *testing.T) {
 	})
 	var connects int
 	c, err := reconnect.New(srv.url(), fastBackoff(), reconnect.WithEventBuffer(1024),
-		reconnect.OnConnect(func(ctx context.Context, conn *actor.Conn) error {
+		reconnect.OnConnect(func(ctx context.Context, conn *ws.Conn) error {
 			connects++
-			return conn.Send(ctx, actor.Text(fmt.Sprintf("hello %d", connects)))
+			return conn.Send(ctx, ws.Text(fmt.Sprintf("hello %d", connects)))
 		}))
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -63,7 +64,7 @@ func TestRestartSamePort(t *testing.T) {
 	ev.until(is[reconnect.Disconnected])
 	ev.until(is[reconnect.Retrying]) // refused now: the server is down
 	for i := range 10 {
-		c.Outgoing() <- actor.Text(fmt.Sprintf("m%d", i))
+		c.Outgoing() <- ws.Text(fmt.Sprintf("m%d", i))
 	}
 	require.NotEqual(t, reconnect.StateConnected, c.State())
 	srv.start()

@@ -2,29 +2,42 @@ package reconnect
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
-	"time"
+	neturl "net/url"
 
-	"github.com/wsactor/ws/actor"
-	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/handshake"
 )
 
-// defaultDialer composes handshake and actor the minimal way: no
-// subprotocol, no compression, the handshake's default limits, and
-// keepalive.
-func defaultDialer(interval, timeout time.Duration) DialFunc {
-	return func(ctx context.Context, url string, header http.Header) (*actor.Conn, *http.Response, error) {
-		hc := &handshake.Client{Header: header}
-		acc, err := hc.Dial(ctx, url)
-		if err != nil {
-			return nil, nil, err
-		}
-		conn, err := actor.New(acc.Conn, acc.Reader, frame.Client, actor.WithKeepalive(interval, timeout))
-		if err != nil {
-			acc.Conn.Close()
-			return nil, nil, err
-		}
-		return conn, acc.Response, nil
+// dial opens one connection with the configured options, and the header
+// of this attempt after them so that it wins over a ws.WithHeader among
+// them.
+func (c *Client) dial(ctx context.Context, h http.Header) (*ws.Conn, *http.Response, error) {
+	opts := c.cfg.dialOpts
+	if c.cfg.header != nil {
+		opts = append(opts[:len(opts):len(opts)], ws.WithHeader(h))
 	}
+	return c.cfg.dial(ctx, c.url, opts...)
+}
+
+// errProbe ends checkDialOptions' dial before any I/O.
+var errProbe = errors.New("reconnect: option check")
+
+// checkDialOptions reports an invalid ws option at New, where every dial
+// would otherwise fail with it and be retried for ever. ws.Dial validates
+// its options before it connects; the probe's proxy and net dial functions
+// stop it right after, so nothing is opened and no function of the user's
+// runs. An invalid URL is left to Run, where Classify stops on it.
+func checkDialOptions(url string, opts []ws.DialOption) error {
+	probe := append(opts[:len(opts):len(opts)],
+		ws.WithProxy(func(*http.Request) (*neturl.URL, error) { return nil, nil }),
+		ws.WithNetDial(func(context.Context, string, string) (net.Conn, error) { return nil, errProbe }))
+	_, _, err := ws.Dial(context.Background(), url, probe...)
+	if err == nil || errors.Is(err, errProbe) || errors.Is(err, handshake.ErrBadURL) {
+		return nil
+	}
+	return fmt.Errorf("reconnect: WithDialOptions: %w", err)
 }

@@ -4,15 +4,20 @@
 // and one Events channel for its whole life, across connections.
 //
 //	c, err := reconnect.New("wss://example.com/feed",
-//		reconnect.OnConnect(func(ctx context.Context, conn *actor.Conn) error {
-//			return conn.Send(ctx, actor.Message{Type: frame.OpText, Data: []byte(`{"subscribe":"prices"}`)})
+//		reconnect.WithDialOptions(ws.WithKeepalive(15*time.Second, 10*time.Second), ws.WithSubprotocols("v2")),
+//		reconnect.OnConnect(func(ctx context.Context, conn *ws.Conn) error {
+//			return conn.Send(ctx, ws.Text(`{"subscribe":"prices"}`))
 //		}))
 //	go c.Run(ctx)                       // returns when ctx ends, on Close, or when it gives up
 //	for msg := range c.Incoming() { ... } // never closed between connections
 //
-// Connections are dialled with package handshake and run by package actor
-// (keepalive on, so half-open connections are noticed); WithDialer plugs
-// in ws.Dial with its options instead. Retry decisions follow HTTP
+// Every connection is opened with ws.Dial and the ws.DialOptions given to
+// WithDialOptions, so TLS, proxies, WithNetDial, cookies, compression,
+// subprotocols, limits and keepalive apply to each, with ws's defaults;
+// WithHeader adds headers computed for each dial (a refreshed token). The
+// client's own settings are how it retries (WithBackoff, WithClassifier,
+// WithMaxAttempts, ...), its queues (WithOutgoingBuffer, WithOverflow,
+// WithIncomingBuffer) and its events. Retry decisions follow HTTP
 // semantics (RFC 9110 §15: 4xx is the client's fault, 5xx the server's;
 // §10.2.3 Retry-After) and WebSocket close codes (RFC 6455 §7.4: 1008 stops,
 // 1001, 1006, 1011, 1012 and 1013 retry); see Classify.
@@ -25,6 +30,6 @@
 // examples/reconnect program runs it.
 //
 // What it does not do: resend in-flight messages, deduplicate, persist the
-// queue, or follow redirects itself (give ws.Dial WithRedirects through
-// WithDialer). It imports handshake and actor, never the root package.
+// queue, or follow redirects itself (ws.WithRedirects in WithDialOptions
+// makes each dial follow them).
 package reconnect

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws"
 )
 
 // Event is a change of the client's state, delivered on Events. It is one
@@ -19,14 +19,14 @@ type Event interface{ event() }
 type Connecting struct{ Attempt int }
 
 // Connected: the handshake and OnConnect succeeded; Response is the
-// server's 101 response (nil if a custom dialer returned none). Queued
+// server's 101 response (nil if a WithDialFunc function returned none). Queued
 // messages are flushed next.
 type Connected struct {
 	Attempt  int
 	Response *http.Response
 }
 
-// Disconnected: the connection ended with Err (its actor.Conn.Err) after
+// Disconnected: the connection ended with Err (its ws.Conn.Err) after
 // Uptime. Not sent when the client itself closes the connection (Close or
 // Run's ctx).
 type Disconnected struct {
@@ -49,7 +49,7 @@ type GaveUp struct{ Err error }
 // Dropped: Message will not be delivered (Err wraps ErrDropped) or may not
 // have been (Err wraps ErrMaybeLost).
 type Dropped struct {
-	Message actor.Message
+	Message ws.Message
 	Err     error
 }
 

@@ -3,44 +3,31 @@ package reconnect_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/wsactor/ws/actor"
-	"github.com/wsactor/ws/frame"
-	"github.com/wsactor/ws/handshake"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/reconnect"
 )
 
-// exampleServer serves one echo connection per request on 127.0.0.1 and
-// returns its URL and a function that stops it.
+// exampleServer serves echo connections on 127.0.0.1, with subprotocol
+// "v2" when offered, and returns its URL and a function that stops it.
 func exampleServer() (string, func()) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		acc, err := (&handshake.Server{}).Upgrade(w, r)
-		if err != nil {
-			return
-		}
-		conn, err := actor.New(acc.Conn, acc.Reader, frame.Server)
-		if err != nil {
-			acc.Conn.Close()
-			return
-		}
+	h := ws.Handler(func(ctx context.Context, conn *ws.Conn) {
 		for m := range conn.Incoming() {
-			if conn.Send(r.Context(), m) != nil {
-				break
+			if conn.Send(ctx, m) != nil {
+				return
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(ctx, frame.StatusNormalClosure, "")
-	}), ReadHeaderTimeout: time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return "ws://" + ln.Addr().String() + "/", func() { srv.Close() }
+	}, ws.WithSubprotocols("v2"))
+	srv := httptest.NewServer(h)
+	return "ws" + strings.TrimPrefix(srv.URL, "http"), func() {
+		_ = h.Shutdown(context.Background())
+		srv.Close()
+	}
 }
 
 // A client that subscribes in OnConnect, sends, receives, and closes. The
@@ -50,15 +37,15 @@ func Example() {
 	defer stop()
 
 	c, err := reconnect.New(url,
-		reconnect.OnConnect(func(ctx context.Context, conn *actor.Conn) error {
-			return conn.Send(ctx, actor.Text("subscribe prices")) // before queued messages
+		reconnect.OnConnect(func(ctx context.Context, conn *ws.Conn) error {
+			return conn.Send(ctx, ws.Text("subscribe prices")) // before queued messages
 		}))
 	if err != nil {
 		panic(err)
 	}
 	go c.Run(context.Background())
 
-	c.Outgoing() <- actor.Text("hello") // queued until connected, then flushed
+	c.Outgoing() <- ws.Text("hello") // queued until connected, then flushed
 	for range 2 {
 		fmt.Println(string((<-c.Incoming()).Data))
 	}
@@ -79,43 +66,57 @@ func Example() {
 	// connected: 101
 }
 
-// Plugging in ws.Dial (or any dialer) with a token refreshed for every dial.
-// The root package is above reconnect, so this example shows the shape with
-// a dialer of our own; with ws:
-//
-//	reconnect.WithDialer(func(ctx context.Context, url string, h http.Header) (*ws.Conn, *http.Response, error) {
-//		return ws.Dial(ctx, url, ws.WithHeader(h), ws.WithSubprotocols("v2"))
-//	})
-func ExampleWithDialer() {
+// Every dial goes through ws.Dial with the same ws options (here a
+// subprotocol and a keepalive that replaces a half-open connection within
+// 25 s; TLS, a proxy or compression go the same way), and with a header
+// computed for that dial, e.g. a token refreshed before each attempt.
+func ExampleWithDialOptions() {
 	url, stop := exampleServer()
 	defer stop()
-	var dials int
+	var tokens int
 	c, err := reconnect.New(url,
+		reconnect.WithDialOptions(ws.WithSubprotocols("v2"), ws.WithKeepalive(15*time.Second, 10*time.Second)),
 		reconnect.WithHeader(func(ctx context.Context) (http.Header, error) {
-			return http.Header{"Authorization": {"Bearer fresh-token"}}, nil // e.g. from an OAuth refresh
+			tokens++ // e.g. an OAuth refresh
+			return http.Header{"Authorization": {"Bearer token-" + strconv.Itoa(tokens)}}, nil
 		}),
-		reconnect.WithDialer(func(ctx context.Context, url string, h http.Header) (*actor.Conn, *http.Response, error) {
-			dials++
-			acc, err := (&handshake.Client{Header: h}).Dial(ctx, url)
-			if err != nil {
-				return nil, nil, err
-			}
-			conn, err := actor.New(acc.Conn, acc.Reader, frame.Client, actor.WithKeepalive(15*time.Second, 10*time.Second))
-			if err != nil {
-				acc.Conn.Close()
-				return nil, nil, err
-			}
-			return conn, acc.Response, nil
+		reconnect.OnConnect(func(ctx context.Context, conn *ws.Conn) error {
+			fmt.Println("subprotocol:", conn.Subprotocol())
+			return nil
 		}))
 	if err != nil {
 		panic(err)
 	}
 	go c.Run(context.Background())
-	fmt.Println(c.Send(context.Background(), actor.Text("ping")), string((<-c.Incoming()).Data))
-	fmt.Println(c.Close(context.Background()), dials)
+	fmt.Println(c.Send(context.Background(), ws.Text("ping")), string((<-c.Incoming()).Data))
+	fmt.Println(c.Close(context.Background()), tokens)
 	// Output:
+	// subprotocol: v2
 	// <nil> ping
 	// <nil> 1
+}
+
+// WithDialFunc wraps ws.Dial, here to count the dials and see the options
+// each one gets (those of WithDialOptions, then WithHeader's).
+func ExampleWithDialFunc() {
+	url, stop := exampleServer()
+	defer stop()
+	var dials, opts int
+	c, err := reconnect.New(url,
+		reconnect.WithDialOptions(ws.WithCompression()),
+		reconnect.WithDialFunc(func(ctx context.Context, url string, o ...ws.DialOption) (*ws.Conn, *http.Response, error) {
+			dials, opts = dials+1, len(o)
+			return ws.Dial(ctx, url, o...)
+		}))
+	if err != nil {
+		panic(err)
+	}
+	go c.Run(context.Background())
+	fmt.Println(c.Send(context.Background(), ws.Text("ping")), string((<-c.Incoming()).Data))
+	fmt.Println(c.Close(context.Background()), dials, opts)
+	// Output:
+	// <nil> ping
+	// <nil> 1 1
 }
 
 // Full and decorrelated jitter are backoff.BackOff implementations; with a

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/reconnect"
 )
 
@@ -26,7 +26,7 @@ func TestFaults(t *testing.T) {
 			srv := newServer(t, nil)
 			p := newProxy(t, srv.addr)
 			c, err := reconnect.New(p.url(), fastBackoff(), reconnect.WithEventBuffer(1024),
-				reconnect.WithKeepalive(100*time.Millisecond, 200*time.Millisecond))
+				reconnect.WithDialOptions(ws.WithKeepalive(100*time.Millisecond, 200*time.Millisecond)))
 			require.NoError(t, err)
 			wait := start(t, context.Background(), c)
 			go func() { // keep Incoming drained
@@ -37,7 +37,7 @@ func TestFaults(t *testing.T) {
 			ev.until(is[reconnect.Connected])
 			p.fault(tc.mode)
 			if tc.mode == cut { // make the server send a frame to cut
-				c.Outgoing() <- actor.Binary(make([]byte, 4096))
+				c.Outgoing() <- ws.Binary(make([]byte, 4096))
 			}
 			d := ev.until(is[reconnect.Disconnected]).(reconnect.Disconnected)
 			require.Error(t, d.Err)

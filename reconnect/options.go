@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws"
 )
 
 // Defaults of the client's options.
@@ -23,45 +23,34 @@ const (
 	DefaultIncomingBuffer = 16
 	// DefaultEventBuffer is the capacity of Events.
 	DefaultEventBuffer = 64
-	// DefaultKeepaliveInterval and DefaultKeepaliveTimeout: the default
-	// dialer pings after 15 s of silence and gives up on the connection
-	// 10 s later, so a half-open connection is replaced within 25 s.
-	DefaultKeepaliveInterval = 15 * time.Second
-	DefaultKeepaliveTimeout  = 10 * time.Second
-	// DefaultCloseGracePeriod bounds the close handshake when Run's ctx is
-	// cancelled.
-	DefaultCloseGracePeriod = 2 * time.Second
 )
 
-// DialFunc opens one connection for the client: dial url with header
-// (from WithHeader; nil if none) and return a running *actor.Conn and the
-// server's response. ctx bounds the dial; the connection must outlive it.
-// ws.Dial fits with a small adapter (see WithDialer).
-type DialFunc func(ctx context.Context, url string, header http.Header) (*actor.Conn, *http.Response, error)
+// DialFunc opens one connection for the client, as ws.Dial does, which is
+// the default: dial url with opts (those of WithDialOptions, then
+// ws.WithHeader with WithHeader's result) and return a running *ws.Conn
+// and the server's response. ctx bounds the dial; the connection must
+// outlive it.
+type DialFunc func(ctx context.Context, url string, opts ...ws.DialOption) (*ws.Conn, *http.Response, error)
 
 // Option configures a Client (see New).
 type Option func(*config)
 
 type config struct {
-	backoff        backoff.BackOff
-	maxAttempts    int
-	maxElapsed     time.Duration
-	resetAfter     time.Duration
-	maxRetryAfter  time.Duration
-	classify       func(error) Decision
-	dial           DialFunc
-	header         func(context.Context) (http.Header, error)
-	keepInterval   time.Duration
-	keepTimeout    time.Duration
-	outgoing       int
-	policy         Policy
-	incoming       int
-	events         int
-	closeGrace     time.Duration
-	onConnect      func(context.Context, *actor.Conn) error
-	onDisconnect   func(*actor.Conn, error)
-	customDialer   bool
-	customKeepLive bool
+	backoff       backoff.BackOff
+	maxAttempts   int
+	maxElapsed    time.Duration
+	resetAfter    time.Duration
+	maxRetryAfter time.Duration
+	classify      func(error) Decision
+	dial          DialFunc
+	dialOpts      []ws.DialOption
+	header        func(context.Context) (http.Header, error)
+	outgoing      int
+	policy        Policy
+	incoming      int
+	events        int
+	onConnect     func(context.Context, *ws.Conn) error
+	onDisconnect  func(*ws.Conn, error)
 }
 
 func defaultConfig() config {
@@ -70,13 +59,11 @@ func defaultConfig() config {
 		resetAfter:    DefaultResetAfter,
 		maxRetryAfter: DefaultMaxRetryAfter,
 		classify:      Classify,
-		keepInterval:  DefaultKeepaliveInterval,
-		keepTimeout:   DefaultKeepaliveTimeout,
+		dial:          ws.Dial,
 		outgoing:      DefaultOutgoingBuffer,
 		policy:        Block,
 		incoming:      DefaultIncomingBuffer,
 		events:        DefaultEventBuffer,
-		closeGrace:    DefaultCloseGracePeriod,
 	}
 }
 
@@ -94,12 +81,8 @@ func (c *config) validate() error {
 		return errors.New("reconnect: WithMaxRetryAfter: negative duration")
 	case c.classify == nil:
 		return errors.New("reconnect: WithClassifier: nil classifier")
-	case c.customDialer && c.dial == nil:
-		return errors.New("reconnect: WithDialer: nil dialer")
-	case c.customDialer && c.customKeepLive:
-		return errors.New("reconnect: WithKeepalive applies to the default dialer only; set keepalive in your dialer")
-	case c.keepInterval < 0 || c.keepTimeout < 0:
-		return errors.New("reconnect: WithKeepalive: negative duration")
+	case c.dial == nil:
+		return errors.New("reconnect: WithDialFunc: nil function")
 	case c.outgoing < 1:
 		return errors.New("reconnect: WithOutgoingBuffer: size below 1")
 	case c.policy < Block || c.policy > Fail:
@@ -108,8 +91,6 @@ func (c *config) validate() error {
 		return errors.New("reconnect: WithIncomingBuffer: negative size")
 	case c.events < 1:
 		return errors.New("reconnect: WithEventBuffer: size below 1")
-	case c.closeGrace < 0:
-		return errors.New("reconnect: WithCloseGracePeriod: negative duration")
 	}
 	return nil
 }
@@ -150,34 +131,37 @@ func WithClassifier(fn func(err error) Decision) Option {
 	return func(c *config) { c.classify = fn }
 }
 
-// WithDialer replaces the default dialer (handshake.Client.Dial with the
-// header from WithHeader, then actor.New with WithKeepalive's settings).
-// Use it to dial with ws.Dial and its options; the dialer then owns
-// keepalive, so WithKeepalive is refused with it:
-//
-//	reconnect.WithDialer(func(ctx context.Context, url string, h http.Header) (*ws.Conn, *http.Response, error) {
-//		return ws.Dial(ctx, url, ws.WithHeader(h), ws.WithSubprotocols("v2"),
-//			ws.WithKeepalive(15*time.Second, 10*time.Second))
-//	})
-func WithDialer(dial DialFunc) Option {
-	return func(c *config) { c.dial, c.customDialer = dial, true }
+// WithDialOptions gives opts to every ws.Dial the client makes, so each
+// connection has the same TLS configuration, proxy, dialer (WithNetDial),
+// cookie jar, subprotocols, compression, limits and keepalive: the
+// connection's settings, with ws's defaults, are ws's options. Options
+// given in several calls add up, in order. Keepalive is what notices a
+// half-open connection (a peer gone without a FIN) and so makes the client
+// redial: ws's default pings after 30 s and gives up 30 s later;
+// ws.WithKeepalive(15*time.Second, 10*time.Second) replaces such a
+// connection within 25 s. The close grace period of ws.WithCloseGracePeriod
+// also bounds the close handshakes the client starts (Close, Run's ctx, a
+// failed OnConnect).
+func WithDialOptions(opts ...ws.DialOption) Option {
+	opts = append([]ws.DialOption(nil), opts...)
+	return func(c *config) { c.dialOpts = append(c.dialOpts, opts...) }
 }
+
+// WithDialFunc replaces ws.Dial as the function that opens each
+// connection; it is given the options of WithDialOptions and WithHeader.
+// Use it to wrap ws.Dial (count or delay dials, inject faults in tests) or
+// to build the connection another way. Default ws.Dial.
+func WithDialFunc(dial DialFunc) Option { return func(c *config) { c.dial = dial } }
 
 // WithHeader sets a function called before every dial for the request
 // headers, e.g. to put a freshly refreshed token in Authorization. Its
-// error counts as a failed attempt and is classified like any other
-// (wrap it with backoff.Permanent to give up). Default: no extra headers.
+// result goes to ws.Dial as ws.WithHeader after the options of
+// WithDialOptions, so it replaces a ws.WithHeader among them: return the
+// static headers too. Its error counts as a failed attempt and is
+// classified like any other (wrap it with backoff.Permanent to give up).
+// Default: no extra headers.
 func WithHeader(fn func(ctx context.Context) (http.Header, error)) Option {
 	return func(c *config) { c.header = fn }
-}
-
-// WithKeepalive sets the default dialer's keepalive: ping after interval
-// of silence, end the connection if no pong comes within timeout, which
-// makes the client reconnect. This is what detects a half-open connection
-// (a peer gone without FIN). Default DefaultKeepaliveInterval (15 s) and
-// DefaultKeepaliveTimeout (10 s); WithKeepalive(0, 0) turns it off.
-func WithKeepalive(interval, timeout time.Duration) Option {
-	return func(c *config) { c.keepInterval, c.keepTimeout, c.customKeepLive = interval, timeout, true }
 }
 
 // WithOutgoingBuffer sets how many messages may wait to be sent (while
@@ -199,11 +183,6 @@ func WithIncomingBuffer(n int) Option { return func(c *config) { c.incoming = n 
 // them): the client never waits for the events reader.
 func WithEventBuffer(n int) Option { return func(c *config) { c.events = n } }
 
-// WithCloseGracePeriod bounds the close handshake (1001, going away) when
-// Run's ctx is cancelled while connected. Default
-// DefaultCloseGracePeriod (2 s); 0 drops the connection at once.
-func WithCloseGracePeriod(d time.Duration) Option { return func(c *config) { c.closeGrace = d } }
-
 // OnConnect sets a function run after each handshake and before the
 // queued messages are flushed: authenticate, resubscribe, resume from the
 // last sequence number. It may send on conn and read conn.Incoming();
@@ -211,7 +190,7 @@ func WithCloseGracePeriod(d time.Duration) Option { return func(c *config) { c.c
 // returns. ctx ends when Run's ctx does, on Close, or when conn ends. An
 // error closes the connection and counts as a failed attempt (classified
 // like any other).
-func OnConnect(fn func(ctx context.Context, conn *actor.Conn) error) Option {
+func OnConnect(fn func(ctx context.Context, conn *ws.Conn) error) Option {
 	return func(c *config) { c.onConnect = fn }
 }
 
@@ -219,6 +198,6 @@ func OnConnect(fn func(ctx context.Context, conn *actor.Conn) error) Option {
 // connection that passed OnConnect has ended, with its error, before the
 // client waits to retry. It is not called when the client itself closes
 // the connection. It must not block for long.
-func OnDisconnect(fn func(conn *actor.Conn, err error)) Option {
+func OnDisconnect(fn func(conn *ws.Conn, err error)) Option {
 	return func(c *config) { c.onDisconnect = fn }
 }

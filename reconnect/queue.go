@@ -5,7 +5,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws"
 )
 
 // Policy says what happens to a message offered to a full outgoing buffer.
@@ -43,7 +43,7 @@ func (p Policy) String() string {
 
 // item is one queued message; done is nil for messages from Outgoing.
 type item struct {
-	msg   actor.Message
+	msg   ws.Message
 	done  chan error    // capacity 1: the result of a Send
 	elem  *list.Element // in queue.l while queued
 	wait  *list.Element // in queue.waiters while its Send waits for room
@@ -63,8 +63,8 @@ type item struct {
 type queue struct {
 	max    int
 	policy Policy
-	drop   func(actor.Message, error) // reports a discarded message; called without mu held
-	guard  func(fn func())            // runs fn while the intake holds no message
+	drop   func(ws.Message, error) // reports a discarded message; called without mu held
+	guard  func(fn func())         // runs fn while the intake holds no message
 
 	mu       sync.Mutex
 	l        list.List
@@ -74,7 +74,7 @@ type queue struct {
 	space    chan struct{} // closed (and replaced) when an item or a waiter leaves
 }
 
-func newQueue(max int, p Policy, drop func(actor.Message, error)) *queue {
+func newQueue(max int, p Policy, drop func(ws.Message, error)) *queue {
 	q := &queue{max: max, policy: p, drop: drop, nonEmpty: make(chan struct{}, 1), space: make(chan struct{})}
 	q.guard = func(fn func()) { fn() }
 	q.l.Init()

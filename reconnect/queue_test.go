@@ -10,61 +10,53 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/frame"
+	"github.com/wsactor/ws/handshake"
 	"github.com/wsactor/ws/reconnect"
 )
 
-// pipeServer is an in-memory WebSocket peer: every dial of its dialer gets
-// a fresh net.Pipe with a server actor on the far end, which records the
+// pipeServer is an in-memory WebSocket peer: every dial of its client
+// goes through ws.Dial over a fresh net.Pipe (ws.WithNetDial), with
+// handshake.Server and a server actor on the far end, which records the
 // messages it reads. No sockets, so thousands of connections are cheap.
 type pipeServer struct {
-	mu    sync.Mutex
-	got   []string
-	conns []*actor.Conn
-	wg    sync.WaitGroup // server-side readers
+	mu  sync.Mutex
+	got []string
+	wg  sync.WaitGroup // server-side handshakes and readers
 }
 
 func (s *pipeServer) dialer() reconnect.Option {
-	return reconnect.WithDialer(func(ctx context.Context, _ string, _ http.Header) (*actor.Conn, *http.Response, error) {
-		a, b := net.Pipe()
-		sc, err := actor.New(b, nil, frame.Server)
-		if err != nil {
-			a.Close()
-			b.Close()
-			return nil, nil, err
-		}
-		cc, err := actor.New(a, nil, frame.Client)
-		if err != nil {
-			a.Close()
-			abort(sc)
-			return nil, nil, err
-		}
-		s.mu.Lock()
-		s.conns = append(s.conns, sc)
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			for m := range sc.Incoming() {
-				s.mu.Lock()
-				s.got = append(s.got, string(m.Data))
-				s.mu.Unlock()
-			}
-		}()
-		return cc, &http.Response{StatusCode: http.StatusSwitchingProtocols}, nil
-	})
+	return reconnect.WithDialOptions(ws.WithProxy(http.ProxyURL(nil)),
+		ws.WithNetDial(func(ctx context.Context, _, _ string) (net.Conn, error) {
+			a, b := net.Pipe()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				acc, err := (&handshake.Server{}).Handshake(context.Background(), b)
+				if err != nil {
+					return
+				}
+				sc, err := actor.New(acc.Conn, acc.Reader, frame.Server)
+				if err != nil {
+					acc.Conn.Close()
+					return
+				}
+				for m := range sc.Incoming() {
+					s.mu.Lock()
+					s.got = append(s.got, string(m.Data))
+					s.mu.Unlock()
+				}
+			}()
+			return a, nil
+		}))
 }
 
-// wait ends every server-side connection (they end on their own once the
-// client has closed) and waits for its reader, then returns what was read.
+// wait waits for every server-side connection to end (they end on their
+// own once the client has closed) and its reader to return, then returns
+// what was read.
 func (s *pipeServer) wait() []string {
-	s.mu.Lock()
-	conns := s.conns
-	s.mu.Unlock()
-	for _, c := range conns {
-		<-c.Done()
-	}
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -101,7 +93,7 @@ func TestOutgoingThenCloseLosesNothing(t *testing.T) {
 		}
 		want := fmt.Sprintf("m%d", i)
 		select {
-		case c.Outgoing() <- actor.Text(want):
+		case c.Outgoing() <- ws.Text(want):
 		case <-c.Done():
 			return fmt.Errorf("trial %d: client ended before the send", i)
 		}
@@ -174,11 +166,11 @@ func TestBlockWaitersFIFO(t *testing.T) {
 	defer cancel()
 
 	results := make(chan error, waiters+1)
-	go func() { results <- c.Send(ctx, actor.Text("m0")) }()
+	go func() { results <- c.Send(ctx, ws.Text("m0")) }()
 	require.Eventually(t, func() bool { return c.Stats().Queued == 1 }, 10*time.Second, time.Millisecond)
 	for i := 1; i <= waiters; i++ {
 		p := &doneProbe{Context: ctx, waiting: make(chan struct{})}
-		go func() { results <- c.Send(p, actor.Text(fmt.Sprintf("m%d", i))) }()
+		go func() { results <- c.Send(p, ws.Text(fmt.Sprintf("m%d", i))) }()
 		select {
 		case <-p.waiting:
 		case <-ctx.Done():
@@ -208,7 +200,7 @@ func TestQueuedCountsReturnedSends(t *testing.T) {
 	var wrong []string
 	for i := range n {
 		select {
-		case c.Outgoing() <- actor.Text(fmt.Sprintf("m%d", i)):
+		case c.Outgoing() <- ws.Text(fmt.Sprintf("m%d", i)):
 		case <-c.Done():
 			t.Fatal("client ended")
 		}
@@ -230,12 +222,12 @@ func TestBlockBufferExact(t *testing.T) {
 	const n = 4
 	c, wait := offlineClient(t, n)
 	for i := range n {
-		c.Outgoing() <- actor.Text(fmt.Sprintf("m%d", i))
+		c.Outgoing() <- ws.Text(fmt.Sprintf("m%d", i))
 	}
 	window := time.NewTimer(200 * time.Millisecond)
 	defer window.Stop()
 	select {
-	case c.Outgoing() <- actor.Text("extra"):
+	case c.Outgoing() <- ws.Text("extra"):
 		t.Fatalf("a send on Outgoing returned with the buffer of %d full (Queued %d)", n, c.Stats().Queued)
 	case <-window.C:
 	}
@@ -250,7 +242,7 @@ func TestBlockBufferExact(t *testing.T) {
 func offlineClient(t *testing.T, n int) (*reconnect.Client, func() error) {
 	t.Helper()
 	c, err := reconnect.New("ws://nowhere/", reconnect.WithOutgoingBuffer(n),
-		reconnect.WithDialer(func(ctx context.Context, _ string, _ http.Header) (*actor.Conn, *http.Response, error) {
+		reconnect.WithDialFunc(func(ctx context.Context, _ string, _ ...ws.DialOption) (*ws.Conn, *http.Response, error) {
 			<-ctx.Done()
 			return nil, nil, ctx.Err()
 		}))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/reconnect"
 )
@@ -129,7 +130,7 @@ func TestSoak(t *testing.T) {
 			defer inflight.Wait()
 			for seq := range perClient {
 				<-tick.C
-				msg := actor.Text(strconv.Itoa(seq))
+				msg := ws.Text(strconv.Itoa(seq))
 				if policies[i%len(policies)] != reconnect.Fail {
 					c.Outgoing() <- msg
 					continue

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/stretchr/testify/require"
-	"github.com/wsactor/ws/actor"
+	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/reconnect"
 )
 
@@ -32,16 +32,16 @@ func histogram(delays []time.Duration, width time.Duration, buckets int) []int {
 
 // firstDelays runs n clients whose every dial is refused at once (a server
 // that is down) and returns the first delay each one schedules. It uses
-// WithDialer, so no socket is opened: only the clients' real code runs.
+// WithDialFunc, so no socket is opened: only the clients' real code runs.
 func firstDelays(t *testing.T, n int, b func(i int) backoff.BackOff) []time.Duration {
 	t.Helper()
-	refused := func(context.Context, string, http.Header) (*actor.Conn, *http.Response, error) {
+	refused := func(context.Context, string, ...ws.DialOption) (*ws.Conn, *http.Response, error) {
 		return nil, nil, fmt.Errorf("dial: %w", syscall.ECONNREFUSED)
 	}
 	delays := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		c, err := reconnect.New("ws://127.0.0.1:1/", reconnect.WithDialer(refused), reconnect.WithBackoff(b(i)))
+		c, err := reconnect.New("ws://127.0.0.1:1/", reconnect.WithDialFunc(refused), reconnect.WithBackoff(b(i)))
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(context.Background())
 		wg.Add(1)

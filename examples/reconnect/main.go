@@ -58,11 +58,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	acks := &window{}
 
 	opts := []reconnect.Option{
-		// Dial with ws.Dial and its options; the header comes from
-		// WithHeader, fresh for every dial.
-		reconnect.WithDialer(func(ctx context.Context, url string, h http.Header) (*ws.Conn, *http.Response, error) {
-			return ws.Dial(ctx, url, ws.WithHeader(h), ws.WithKeepalive(5*time.Second, 5*time.Second))
-		}),
+		// Every dial is ws.Dial with these options (TLS, a proxy,
+		// compression or subprotocols would go here too): a keepalive
+		// that replaces a connection to a vanished server within 10 s.
+		reconnect.WithDialOptions(ws.WithKeepalive(5*time.Second, 5*time.Second)),
+		// A header computed for every dial, e.g. a refreshed token.
 		reconnect.WithHeader(func(context.Context) (http.Header, error) {
 			return http.Header{"Authorization": {"Bearer " + strconv.FormatInt(time.Now().Unix(), 10)}}, nil
 		}),
