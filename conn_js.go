@@ -162,7 +162,7 @@ func (c *Conn) onError(ev js.Value) {
 			err = fmt.Errorf("%w: %s", ErrUnclean, msg.String())
 		}
 	}
-	c.end(&CloseError{Code: StatusAbnormalClosure, Remote: true, Err: err})
+	c.end(&CloseError{Code: StatusAbnormalClosure, Err: err})
 }
 
 // handle sets the host's event handler name to fn.
@@ -284,8 +284,9 @@ func (c *Conn) onClose(ev js.Value) {
 	if !ev.Get("wasClean").Bool() {
 		ce.Err = ErrUnclean
 	}
+	// 1006 says no close frame came: the peer did not start a handshake.
 	c.mu.Lock()
-	ce.Remote = !c.closeSent
+	ce.Remote = !c.closeSent && ce.Code != StatusAbnormalClosure
 	c.mu.Unlock()
 	c.end(ce)
 }

@@ -39,7 +39,7 @@ func Binary(b []byte) Message { return Message{Type: BinaryMessage, Data: b} }
 // CloseError is why a connection ended. Under js it is built from the
 // host's close event: Code and Reason are the event's (the peer's close
 // frame, or 1006 when none came), Remote says whether the peer's close
-// frame arrived before we sent ours, and Err is nil when the event says
+// frame came before we sent ours, and Err is nil when the event says
 // wasClean — the close handshake completed — and ErrUnclean otherwise. When
 // the connection ends on our side first (Close's ctx or grace period,
 // CloseNow, a limit), Code and Reason are ours and Err says why. Find it
