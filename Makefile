@@ -63,8 +63,11 @@ fmt-check:
 	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -print0 | xargs -0 gofmt -l); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+# The root package also builds for browsers and Node (GOOS=js): vet it there
+# too, with the packages it imports.
 vet:
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet . ./actor/ ./frame/... ./handshake/
 
 staticcheck:
 	$(STATICCHECK) ./...
