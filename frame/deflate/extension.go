@@ -206,10 +206,12 @@ func (e *Extension) EncodeShared(dst, payload []byte, op frame.Opcode) ([]byte, 
 // connection (frame.SharedEncoder). With context takeover the peer appends
 // it to its window, so our compressor, which did not see it, no longer
 // matches: the next EncodeMessage starts a fresh compressor, as if context
-// takeover were off for that one message. At the default level that reset
-// is cheap (klauspost/compress's fast encoders move an offset instead of
-// clearing tables), and sending the shared message compressed saves far
-// more than the next message loses. Without takeover it does nothing.
+// takeover were off for that one message; the ones after it refer back as
+// usual. At levels 1 to 6 that reset is cheap (klauspost/compress's fast
+// encoders move an offset instead of clearing tables). The other way to
+// stay in step, sending shared messages uncompressed on such connections,
+// would give up the broadcast's compression to spare one message a fresh
+// window. Without takeover it does nothing.
 func (e *Extension) SharedSent(rsv uint8) {
 	if rsv != 0 {
 		e.enc.sharedSent()
