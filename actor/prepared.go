@@ -34,8 +34,8 @@ import (
 //     does.
 //
 // A PreparedMessage is safe for concurrent use by any number of
-// goroutines and connections; the forms it built stay with it until it is
-// garbage.
+// goroutines and connections; the forms it builds live as long as it
+// does.
 type PreparedMessage struct {
 	typ          MessageType
 	data         []byte // our copy of the payload, inside plain.frames

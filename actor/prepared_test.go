@@ -33,7 +33,7 @@ var compressions = []compression{
 	{name: "deflate 9-bit windows", on: true, params: deflate.Params{ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}, cfg: deflate.Config{Threshold: -1}},
 }
 
-// extFor returns the option for one end's extension, nil without one.
+// opts returns the option for one end's extension, none without one.
 func (cm compression) opts(t testing.TB, role frame.Role) []Option {
 	t.Helper()
 	if !cm.on {
@@ -324,12 +324,13 @@ func TestUncompressedMessage(t *testing.T) {
 // The Uncompressed flag lives in the padding after Type: a Message, copied
 // through Incoming and Outgoing, is no bigger than it was without it.
 func TestMessageSize(t *testing.T) {
-	type before struct {
+	var before struct {
 		Type MessageType
 		Data []byte
 		pool *freeList
 	}
-	require.Equal(t, unsafe.Sizeof(before{}), unsafe.Sizeof(Message{}))
+	require.Equal(t, unsafe.Sizeof(before), unsafe.Sizeof(Message{}))
+	require.Nil(t, before.pool)
 }
 
 // 6.1: SendPrepared keeps Send's order: behind the messages its goroutine
