@@ -21,7 +21,18 @@ type MessageType = frame.Opcode
 // caller may touch Data again.
 type Message struct {
 	Type MessageType
-	Data []byte
+	// Uncompressed, on a message to send, sends it as it is even when the
+	// connection negotiated compression (permessage-deflate): for data
+	// already compressed (images, archives), which DEFLATE would only
+	// grow, or too short to gain. RFC 7692 §6 lets every message choose;
+	// an uncompressed message leaves both sides' compression contexts
+	// untouched, so it may come between compressed ones on a connection
+	// with context takeover. Received messages have it false. A field,
+	// not a Send option, so that Outgoing and Prepare honour it too; it
+	// sits in the padding after Type, so a Message stays 40 bytes (on
+	// 64-bit platforms) as it is copied through Incoming and Outgoing.
+	Uncompressed bool
+	Data         []byte
 
 	pool *freeList // where Release returns Data; nil unless WithRecycledBuffers
 }

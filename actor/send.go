@@ -16,6 +16,7 @@ import (
 // first (queued -> abandoned); a taken request is always answered on done.
 type sendReq struct {
 	msg   Message
+	prep  *preparedForm // SendPrepared's form of msg, or nil
 	state atomic.Int32
 	err   error
 	done  chan struct{} // capacity 1; the writer sends once per taken request
@@ -96,6 +97,12 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 	if m.Type != frame.OpText && m.Type != frame.OpBinary {
 		return ErrInvalidMessageType
 	}
+	return c.send(ctx, m, nil)
+}
+
+// send is Send of m, or with f of a prepared message's form (m then holds
+// its type and data, for the counters).
+func (c *Conn) send(ctx context.Context, m Message, f *preparedForm) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -110,10 +117,10 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 			c.watchLocked(ctx)
 		}
 		c.mu.Unlock()
-		return c.writeThrough(m)
+		return c.writeThrough(m, f)
 	}
 	r := sendPool.Get().(*sendReq)
-	r.msg, r.err = m, nil
+	r.msg, r.prep, r.err = m, f, nil
 	r.state.Store(sendQueued)
 	c.st.queue.push(r)
 	c.queued.Add(1)
@@ -144,7 +151,7 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 
 func finishSend(r *sendReq) error {
 	err := r.err
-	r.msg, r.err = Message{}, nil
+	r.msg, r.prep, r.err = Message{}, nil, nil
 	sendPool.Put(r)
 	return err
 }
@@ -152,13 +159,17 @@ func finishSend(r *sendReq) error {
 // writeThrough writes m on the caller's goroutine, holding the write
 // right: first any pong or ping waiting, so that a pong still precedes a
 // reply to a message that followed its ping, then m, then one flush.
-func (c *Conn) writeThrough(m Message) error {
+func (c *Conn) writeThrough(m Message, f *preparedForm) error {
 	err := c.armWriteDeadline()
 	if err == nil && c.ctrlPending.Load() {
 		err = c.writeControlPending()
 	}
 	if err == nil {
-		err = c.fw.WriteMessage(m.Type, m.Data)
+		if f == nil && !m.Uncompressed {
+			err = c.fw.WriteMessage(m.Type, m.Data)
+		} else {
+			err = c.writeSpecial(m, f)
+		}
 		c.writeProgress.Add(1)
 	}
 	if err == nil && c.ctrlPending.Load() {

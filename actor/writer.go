@@ -142,7 +142,7 @@ func (c *Conn) writeBatch(first *Message) {
 	err := c.armWriteDeadline()
 	n := 0
 	if err == nil && first != nil {
-		err = c.writeData(*first)
+		err = c.writeData(*first, nil)
 		n++
 	}
 	for err == nil && n < maxBatch {
@@ -236,7 +236,7 @@ func (c *Conn) takeLocked() *sendReq {
 
 // writeQueued writes a taken Send's message and adds it to the batch.
 func (c *Conn) writeQueued(r *sendReq) error {
-	err := c.writeData(r.msg)
+	err := c.writeData(r.msg, r.prep)
 	c.mu.Lock()
 	c.st.cur = nil
 	if c.st.curCancel != nil && err == nil {
@@ -258,12 +258,19 @@ func (c *Conn) writeOutgoing(m Message) error {
 		c.stats.dropped.Add(1)
 		return nil
 	}
-	return c.writeData(m)
+	return c.writeData(m, nil)
 }
 
-// writeData writes one data message (not flushed).
-func (c *Conn) writeData(m Message) error {
-	if err := c.fw.WriteMessage(m.Type, m.Data); err != nil {
+// writeData writes one data message (not flushed): m, or the form f of a
+// prepared message (see writeSpecial).
+func (c *Conn) writeData(m Message, f *preparedForm) error {
+	var err error
+	if f == nil && !m.Uncompressed {
+		err = c.fw.WriteMessage(m.Type, m.Data)
+	} else {
+		err = c.writeSpecial(m, f)
+	}
+	if err != nil {
 		return err
 	}
 	c.writeProgress.Add(1)

@@ -28,3 +28,29 @@ type Extension interface {
 	// decline small messages).
 	EncodeMessage(dst, payload []byte, op Opcode) (out []byte, rsv uint8, err error)
 }
+
+// SharedEncoder is implemented by an Extension that can encode a message
+// once for many connections (a broadcast). Such an encoding refers to no
+// connection's context, so its bytes may be sent, through
+// Writer.WriteEncodedMessage, on any connection whose extension gives the
+// same key. The connection's own EncodeMessage stream must then be told
+// with SharedSent, since the peer's context now holds a message ours did
+// not see.
+type SharedEncoder interface {
+	// SharedKey reports whether this connection would encode a shared
+	// message of n bytes (ok false: send it unencoded, e.g. too short to
+	// be worth it), and under which key: encodings made by EncodeShared of
+	// extensions with equal keys are interchangeable.
+	SharedKey(n int) (key int, ok bool)
+
+	// EncodeShared encodes payload with no context, appending to dst, and
+	// returns it with the reserved bits to set; rsv 0 declines, and
+	// payload is then sent as it is. It leaves the connection's state
+	// alone and is safe to call from any goroutine, at any time.
+	EncodeShared(dst, payload []byte, op Opcode) (out []byte, rsv uint8, err error)
+
+	// SharedSent tells the extension that a message from EncodeShared
+	// with rsv != 0 is being written on its connection, between the
+	// messages of its own EncodeMessage.
+	SharedSent(rsv uint8)
+}

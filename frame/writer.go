@@ -140,21 +140,57 @@ func (wr *Writer) Buffered() int { return len(wr.buf) }
 // payload is not modified or retained. The frames may wait in the buffer
 // until Flush.
 func (wr *Writer) WriteMessage(op Opcode, payload []byte) error {
-	return wr.writeMessage(op, payload, true)
+	return wr.writeMessage(op, payload, true, 0)
 }
 
 // WriteMessageUnencoded is WriteMessage without the extension: the message
 // is sent as it is even when, say, compression was negotiated. Use it for
 // data that is already compressed.
 func (wr *Writer) WriteMessageUnencoded(op Opcode, payload []byte) error {
-	return wr.writeMessage(op, payload, false)
+	return wr.writeMessage(op, payload, false, 0)
 }
 
-func (wr *Writer) writeMessage(op Opcode, payload []byte, useExt bool) error {
+// WriteEncodedMessage writes a data message whose payload the extension
+// has already transformed, with rsv (bits the extension claims, or 0) on
+// its first frame: a message encoded once for many connections (see
+// SharedEncoder). It fragments and masks as WriteMessage does and returns
+// ErrReservedBits for bits the Writer's extension does not claim.
+func (wr *Writer) WriteEncodedMessage(op Opcode, rsv uint8, payload []byte) error {
 	if op != OpText && op != OpBinary {
 		return ErrInvalidOpcode
 	}
-	var rsv uint8
+	var claimed uint8
+	if wr.ext != nil {
+		claimed = wr.ext.Rsv()
+	}
+	if rsv&^claimed != 0 {
+		return ErrReservedBits
+	}
+	return wr.writeMessage(op, payload, false, rsv)
+}
+
+// WriteRaw writes p as it is: whole frames encoded beforehand with
+// AppendHeader (masked, in the client role, with keys of the caller's
+// choosing), such as one message's frames built once for many server
+// connections. Like a frame from WriteMessage it may wait in the buffer
+// until Flush; a p larger than the buffer's free space goes out with the
+// pending frames in one vectored write, not copied. p is not modified or
+// retained.
+func (wr *Writer) WriteRaw(p []byte) error {
+	wr.ensureBuf()
+	if len(p) <= cap(wr.buf)-len(wr.buf) {
+		wr.buf = append(wr.buf, p...)
+		return nil
+	}
+	return wr.writeBufAnd(p)
+}
+
+// writeMessage writes a message, encoded by the extension if useExt, else
+// sent with rsv as it is.
+func (wr *Writer) writeMessage(op Opcode, payload []byte, useExt bool, rsv uint8) error {
+	if op != OpText && op != OpBinary {
+		return ErrInvalidOpcode
+	}
 	if useExt && wr.ext != nil {
 		out, bits, err := wr.ext.EncodeMessage(wr.extBuf[:0], payload, op)
 		if err != nil {

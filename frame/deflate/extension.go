@@ -185,4 +185,40 @@ func (e *Extension) DecodeMessage(dst, payload []byte, rsv uint8, limit int64) (
 	return e.dec.decode(dst, payload, limit)
 }
 
-var _ frame.Extension = (*Extension)(nil)
+// SharedKey reports whether a message of n bytes would be compressed as a
+// shared message (frame.SharedEncoder): not under the threshold or over
+// the window limit (see New). The key is the level, so that a broadcast
+// compressed once serves every connection of that level.
+func (e *Extension) SharedKey(n int) (key int, ok bool) { return e.enc.sharedKey(n) }
+
+// EncodeShared compresses payload for many connections at once
+// (frame.SharedEncoder): with a fresh compressor at this Extension's
+// level, never its connection's, so the output refers to nothing before
+// the message and every peer can inflate it, whatever context it keeps
+// (RFC 7692 §7.1.1). It declines (rsv 0) when that would not make the
+// message smaller. It costs what one message costs without context
+// takeover, and is safe from any goroutine, even after Close.
+func (e *Extension) EncodeShared(dst, payload []byte, op frame.Opcode) ([]byte, uint8, error) {
+	return e.enc.encodeShared(dst, payload)
+}
+
+// SharedSent records that a message from EncodeShared went out on this
+// connection (frame.SharedEncoder). With context takeover the peer appends
+// it to its window, so our compressor, which did not see it, no longer
+// matches: the next EncodeMessage starts a fresh compressor, as if context
+// takeover were off for that one message; the ones after it refer back as
+// usual. At levels 1 to 6 that reset is cheap (klauspost/compress's fast
+// encoders move an offset instead of clearing tables). The other way to
+// stay in step, sending shared messages uncompressed on such connections,
+// would give up the broadcast's compression to spare one message a fresh
+// window. Without takeover it does nothing.
+func (e *Extension) SharedSent(rsv uint8) {
+	if rsv != 0 {
+		e.enc.sharedSent()
+	}
+}
+
+var (
+	_ frame.Extension     = (*Extension)(nil)
+	_ frame.SharedEncoder = (*Extension)(nil)
+)
