@@ -1,6 +1,6 @@
 module github.com/wsactor/ws
 
-go 1.24.0
+go 1.26.0
 
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0
@@ -13,5 +13,6 @@ require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/kr/text v0.2.0 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
+	golang.org/x/net v0.63.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
