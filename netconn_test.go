@@ -418,7 +418,8 @@ func TestNetConnWriteDeadline(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, len(second), n)
 	big := bytes.Repeat([]byte{0xAB}, 24<<20) // more than loopback's socket buffers
-	for p.server.Stats().MessagesIn < 2 {     // both read: the server's reader has stopped
+	// Once both are read, the server's reader stops.
+	for p.server.Stats().MessagesIn < 2 {
 		time.Sleep(time.Millisecond)
 	}
 	mark := p.serverRead.read()
