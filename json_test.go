@@ -53,16 +53,25 @@ func TestSendJSON(t *testing.T) {
 	}
 }
 
-// TestSendJSONEncodeError: a value encoding/json refuses is reported with
-// its error and nothing is sent.
-func TestSendJSONEncodeError(t *testing.T) {
+// TestSendJSONErrors: a value encoding/json refuses is reported with its
+// error and nothing is sent; otherwise the errors are Send's (ctx's error,
+// ErrClosed).
+func TestSendJSONErrors(t *testing.T) {
 	p := openPair(t, pairConfig{})
 	ctx := testCtx(t)
 	err := ws.SendJSON(ctx, p.client, map[string]any{"c": make(chan int)})
 	var ute *json.UnsupportedTypeError
 	require.ErrorAs(t, err, &ute)
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, ws.SendJSON(cancelled, p.client, 2), context.Canceled)
+
 	require.NoError(t, ws.SendJSON(ctx, p.client, 1))
-	require.Equal(t, "1", string(recv(t, p.server).Data), "the failed value sent nothing")
+	require.Equal(t, "1", string(recv(t, p.server).Data), "the failed values sent nothing")
+
+	require.NoError(t, p.client.Close(ctx, ws.StatusNormalClosure, ""))
+	require.ErrorIs(t, ws.SendJSON(ctx, p.client, 3), ws.ErrClosed)
 }
 
 // TestReceiveJSON: ReceiveJSON decodes text and binary messages; one that
@@ -156,8 +165,10 @@ func TestJSON(t *testing.T) {
 				case errors.As(err, &de):
 					decodeErrs = append(decodeErrs, err)
 					require.Equal(t, "nope", string(de.Data))
+					require.Zero(t, v)
 				case err != nil:
 					others = append(others, err)
+					require.Zero(t, v)
 				default:
 					vals = append(vals, v)
 				}

@@ -56,8 +56,10 @@ import (
 // completed. Reads and Writes pending then return an error matching
 // net.ErrClosed, as does every call made after it; a message whose Write
 // was pending may or may not have been sent. When ctx ends, the NetConn is
-// closed the same way, and the errors match ctx's error too. ctx does not
-// bound a Write that has begun: its message is written whole, or c ends.
+// closed the same way, and the errors match ctx's error too, unless c had
+// ended before (a Handler's ctx ends because c did: Read still reports
+// that end). ctx does not bound a Write that has begun: its message is
+// written whole, or c ends.
 //
 // LocalAddr and RemoteAddr are those of c's socket.
 func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
@@ -75,6 +77,13 @@ func NetConn(ctx context.Context, c *Conn, typ MessageType) net.Conn {
 	}
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
+			select {
+			case <-c.Done():
+				// c ended first, and its end is what Read reports: a
+				// Handler's ctx, for one, is cancelled because c ended.
+				return
+			default:
+			}
 			cause := fmt.Errorf("%w: %w", net.ErrClosed, context.Cause(ctx))
 			if nc.markClosed(cause) {
 				_ = nc.closeConn()

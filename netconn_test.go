@@ -388,74 +388,167 @@ func TestNetConnReadDeadline(t *testing.T) {
 	require.Nil(t, p.client.Err(), "the connection is still open")
 }
 
+// stalledWrite is a NetConn Write blocked in the middle of its message
+// because the peer reads nothing.
+type stalledWrite struct {
+	p        *wsPair
+	nc       net.Conn
+	big      []byte
+	done     chan writeResult
+	received [][]byte // what the server will receive before big
+}
+
+type writeResult struct {
+	n   int
+	err error
+}
+
+// startStalledWrite writes two small messages on a NetConn over the
+// client, then a message too big for loopback's socket buffers, and
+// returns once that one is on the wire (handed over to the connection) and
+// blocked: the server's Incoming holds one message and its reader holds
+// the other, so it reads no further until the test receives. ctx is the
+// NetConn's.
+func startStalledWrite(t *testing.T, ctx context.Context) *stalledWrite {
+	t.Helper()
+	p := openPair(t, pairConfig{
+		accept: []ws.AcceptOption{ws.WithIncomingBuffer(1), ws.WithMaxMessageSize(64 << 20), ws.WithKeepalive(0, 0)},
+		dial:   []ws.DialOption{ws.WithKeepalive(0, 0)},
+	})
+	s := &stalledWrite{
+		p:        p,
+		nc:       ws.NetConn(ctx, p.client, ws.BinaryMessage),
+		big:      bytes.Repeat([]byte{0xAB}, 24<<20),
+		done:     make(chan writeResult, 1),
+		received: [][]byte{[]byte("first"), []byte("second")},
+	}
+	for _, m := range s.received {
+		n, err := s.nc.Write(m)
+		require.NoError(t, err)
+		require.Equal(t, len(m), n)
+	}
+	// Once both are read, the server's reader stops.
+	for p.server.Stats().MessagesIn < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	mark := p.serverRead.read()
+	go func() {
+		n, err := s.nc.Write(s.big)
+		s.done <- writeResult{n, err}
+	}()
+	p.serverRead.waitPast(mark) // big's first bytes came: it was handed over
+	return s
+}
+
+// receiveAll receives what the server got before big, big, and then want.
+func (s *stalledWrite) receiveAll(t *testing.T, want ...[]byte) {
+	t.Helper()
+	for _, w := range append(append(s.received, s.big), want...) {
+		m := recv(t, s.p.server)
+		require.True(t, bytes.Equal(w, m.Data), "got %d bytes, want %d", len(m.Data), len(w))
+	}
+}
+
 // TestNetConnWriteDeadline: what a Write deadline does at each stage of a
 // Write. Passed before the Write, or while it waits for an earlier message
 // to be written, it returns 0 and sends nothing; passed while its message
 // is being written (the peer reads nothing), it returns len(p), the message
 // still arrives whole and in order, and the connection goes on.
 func TestNetConnWriteDeadline(t *testing.T) {
-	// The server reads nothing until told to: with one message in Incoming
-	// and one held, its reader stops, and a message bigger than the socket
-	// buffers blocks its writer.
-	p := openPair(t, pairConfig{
-		accept: []ws.AcceptOption{ws.WithIncomingBuffer(1), ws.WithMaxMessageSize(64 << 20), ws.WithKeepalive(0, 0)},
-		dial:   []ws.DialOption{ws.WithKeepalive(0, 0)},
-	})
-	nc := ws.NetConn(context.Background(), p.client, ws.BinaryMessage)
+	s := startStalledWrite(t, context.Background())
+	nc := s.nc
 
-	// Passed before the Write.
-	require.NoError(t, nc.SetWriteDeadline(time.Unix(1, 0)))
-	n, err := nc.Write([]byte("never"))
-	require.Zero(t, n)
-	requireTimeout(t, err)
-	require.NoError(t, nc.SetWriteDeadline(time.Time{}))
-
-	first, second := []byte("first"), []byte("second")
-	n, err = nc.Write(first)
-	require.NoError(t, err)
-	require.Equal(t, len(first), n)
-	n, err = nc.Write(second)
-	require.NoError(t, err)
-	require.Equal(t, len(second), n)
-	big := bytes.Repeat([]byte{0xAB}, 24<<20) // more than loopback's socket buffers
-	// Once both are read, the server's reader stops.
-	for p.server.Stats().MessagesIn < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	mark := p.serverRead.read()
-
-	type result struct {
-		n   int
-		err error
-	}
-	bigDone := make(chan result, 1)
+	queuedDone := make(chan writeResult, 1)
 	go func() {
-		n, err := nc.Write(big)
-		bigDone <- result{n, err}
-	}()
-	p.serverRead.waitPast(mark) // big is on the wire: handed over
-	queuedDone := make(chan result, 1)
-	go func() {
-		n, err := nc.Write([]byte("queued")) // waits for big
-		queuedDone <- result{n, err}
+		n, err := nc.Write([]byte("queued")) // waits for big, or starts after the deadline
+		queuedDone <- writeResult{n, err}
 	}()
 	require.NoError(t, nc.SetWriteDeadline(time.Unix(1, 0)))
-	r := <-bigDone
+	r := <-s.done
 	requireTimeout(t, r.err)
-	require.Equal(t, len(big), r.n, "big was handed over: it will be written whole")
+	require.Equal(t, len(s.big), r.n, "big was handed over: it will be written whole")
 	r = <-queuedDone
 	requireTimeout(t, r.err)
 	require.Zero(t, r.n, "queued never got its turn")
+	n, err := nc.Write([]byte("never")) // the deadline is still past
+	require.Zero(t, n)
+	requireTimeout(t, err)
 
 	require.NoError(t, nc.SetWriteDeadline(time.Time{}))
 	after := make(chan error, 1)
 	go func() { _, err := nc.Write([]byte("after")); after <- err }()
-	for _, want := range [][]byte{first, second, big, []byte("after")} {
-		m := recv(t, p.server)
-		require.True(t, bytes.Equal(want, m.Data), "got %d bytes, want %d", len(m.Data), len(want))
-	}
+	s.receiveAll(t, []byte("after"))
 	require.NoError(t, <-after)
-	require.Nil(t, p.client.Err(), "the connection is still open")
+	require.Nil(t, s.p.client.Err(), "the connection is still open")
+}
+
+// TestNetConnPendingWriteAtClose: Close, or the end of NetConn's ctx,
+// returns a Write blocked mid-message at once; its message is still
+// written whole before the close frame, and Close returns nil once the
+// peer has read up to it.
+func TestNetConnPendingWriteAtClose(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(nc net.Conn, cancel context.CancelFunc) error
+		match error
+	}{
+		{"Close", func(nc net.Conn, _ context.CancelFunc) error { return nc.Close() }, net.ErrClosed},
+		{"ctx", func(_ net.Conn, cancel context.CancelFunc) error { cancel(); return nil }, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := startStalledWrite(t, ctx)
+			closed := make(chan error, 1)
+			go func() { closed <- tc.close(s.nc, cancel) }()
+			r := <-s.done
+			require.ErrorIs(t, r.err, net.ErrClosed)
+			require.ErrorIs(t, r.err, tc.match)
+			require.Equal(t, len(s.big), r.n, "big was handed over")
+
+			s.receiveAll(t)
+			_, ok := <-s.p.server.Incoming()
+			require.False(t, ok, "the close frame came right after big")
+			require.NoError(t, <-closed)
+			<-s.p.client.Done()
+			require.Equal(t, ws.StatusNormalClosure, ws.CloseStatus(s.p.client.Err()))
+		})
+	}
+}
+
+// TestNetConnMessageLimits: a text stream carries UTF-8 Writes, and the
+// peer fails the connection for a Write that is not UTF-8 (1007) or over
+// its message size limit (1009); the Read then reports that code.
+func TestNetConnMessageLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		typ   ws.MessageType
+		write []byte
+		code  ws.StatusCode // 0: echoed
+	}{
+		{"text", ws.TextMessage, []byte("héllo, 世界"), 0},
+		{"text not UTF-8", ws.TextMessage, []byte{'a', 0xff, 'b'}, ws.StatusInvalidFramePayloadData},
+		{"binary at the limit", ws.BinaryMessage, bytes.Repeat([]byte{1}, 1024), 0},
+		{"binary over the limit", ws.BinaryMessage, bytes.Repeat([]byte{1}, 1025), ws.StatusMessageTooBig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := openPair(t, pairConfig{accept: []ws.AcceptOption{ws.WithMaxMessageSize(1024)}})
+			nc := ws.NetConn(context.Background(), p.client, tc.typ)
+			server := ws.NetConn(context.Background(), p.server, tc.typ)
+			go func() { _, _ = io.Copy(server, server) }()
+			_, err := nc.Write(tc.write)
+			require.NoError(t, err)
+			got := make([]byte, len(tc.write))
+			_, err = io.ReadFull(nc, got)
+			if tc.code == 0 {
+				require.NoError(t, err)
+				require.Equal(t, tc.write, got)
+				return
+			}
+			require.Error(t, err)
+			require.Equal(t, tc.code, ws.CloseStatus(err))
+		})
+	}
 }
 
 // TestNetConnClose: Close closes the WebSocket with 1000 and returns nil
@@ -517,6 +610,32 @@ func TestNetConnContext(t *testing.T) {
 	_, err = nc.Write([]byte("x"))
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorIs(t, nc.Close(), net.ErrClosed)
+}
+
+// TestNetConnHandlerCtx: a NetConn on a Handler's ctx, which is cancelled
+// because the connection ended, still reads that end as io.EOF.
+func TestNetConnHandlerCtx(t *testing.T) {
+	for i := range 20 {
+		read := make(chan error, 1)
+		h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+			nc := ws.NetConn(ctx, c, ws.BinaryMessage)
+			<-ctx.Done() // the client closed: c ended, then ctx
+			got, err := io.ReadAll(nc)
+			if string(got) != "bye" {
+				err = fmt.Errorf("read %q", got)
+			}
+			read <- err
+		})
+		srv := httptest.NewServer(h)
+		c := dial(t, wsURL(srv))
+		nc := ws.NetConn(context.Background(), c, ws.BinaryMessage)
+		_, err := nc.Write([]byte("bye"))
+		require.NoError(t, err)
+		require.NoError(t, nc.Close())
+		require.NoError(t, <-read, "run %d: ReadAll ended with io.EOF", i)
+		require.NoError(t, h.Shutdown(context.Background()))
+		srv.Close()
+	}
 }
 
 // TestNetConnAddrsAndType: the addresses are the socket's, and a type
