@@ -30,12 +30,16 @@ import (
 // bigger than p is returned across several Reads, and one Read never spans
 // two messages. Empty messages are skipped. A message of the other type
 // fails the Read and closes c with 1003 (unsupported data, RFC 6455
-// §7.4.1): a byte stream cannot skip part of itself. Once the peer's close
-// frame has ended the connection with 1000 (normal closure), 1001 (going
-// away) or no code (1005), Read returns io.EOF, after every message sent
-// before it has been read; after any other end it returns an error that
-// matches c's Err and io.ErrUnexpectedEOF, never io.EOF (errors.Is,
-// errors.As).
+// §7.4.1): a byte stream cannot skip part of itself. Once c has ended with
+// a completed close handshake whose code was 1000 (normal closure), 1001
+// (going away) or none (1005), Read returns io.EOF, after every message
+// that came before the close frame has been read; after any other end it
+// returns an error that matches c's Err and io.ErrUnexpectedEOF, never
+// io.EOF (errors.Is, errors.As).
+//
+// The methods are safe for concurrent use, as net.Conn's are: concurrent
+// Writes each go out as one whole message, and concurrent Reads each get
+// bytes of their own.
 //
 // Deadlines (SetDeadline, SetReadDeadline, SetWriteDeadline) follow
 // net.Conn: a Read or Write still blocked when its deadline passes, or

@@ -286,6 +286,7 @@ func TestNetConnEnd(t *testing.T) {
 		code ws.StatusCode // CloseStatus of the Read error when not EOF
 	}{
 		{"normal closure", closeWith(ws.StatusNormalClosure), true, 0},
+		{"normal closure from this side, not by NetConn", nil, true, 0},
 		{"going away", closeWith(ws.StatusGoingAway), true, 0},
 		{"no status", closeWith(ws.StatusNoStatusRcvd), true, 0},
 		{"application code", closeWith(4000), false, 4000},
@@ -299,7 +300,12 @@ func TestNetConnEnd(t *testing.T) {
 			require.NoError(t, p.server.Send(ctx, ws.Binary([]byte("before"))))
 			// The close handshake waits for nobody: the client's connection
 			// answers it while "before" is still unread.
-			err := tc.end(p.server)
+			var err error
+			if tc.end == nil {
+				err = closeWith(ws.StatusNormalClosure)(p.client)
+			} else {
+				err = tc.end(p.server)
+			}
 			if tc.eof {
 				require.NoError(t, err)
 			}
