@@ -34,10 +34,11 @@ test-unit: peers ## go test -race -count=1 ./... (after peers)
 peers: ## install missing interop peers when possible: npm ci in internal/wstest/node; chromium via apt-get as root
 	@sh internal/wstest/peers.sh
 
-# Tests that measure heap per connection skip themselves under -race (the
-# detector changes heap figures); run them once more without it.
-test-mem: ## memory-bound tests (idle heap per connection) without -race
-	$(GO) test -count=1 -run='IdleMemory' $(TESTFLAGS) ./...
+# Tests that measure heap or count allocations skip themselves under -race
+# (the detector changes heap figures, and sync.Pool drops items under it);
+# run them once more without it.
+test-mem: ## heap- and allocation-bound tests (idle heap per connection, a 1 GiB streamed message, allocs per call) without -race
+	$(GO) test -count=1 -run='IdleMemory|Allocs|GiB' $(TESTFLAGS) ./...
 
 # Every `func FuzzX(f *testing.F)` in a _test.go file of this module's
 # packages (go list skips bench/, a module of its own, and node_modules), one

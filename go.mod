@@ -1,13 +1,13 @@
 module github.com/wsactor/ws
 
-go 1.26.0
+go 1.24.0
 
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0
 	github.com/klauspost/compress v1.19.2
 	github.com/stretchr/testify v1.11.1
 	go.uber.org/goleak v1.3.0
-	golang.org/x/net v0.63.0
+	golang.org/x/net v0.50.0
 )
 
 require (

@@ -20,6 +20,7 @@ type DecodeError struct {
 	Err  error       // encoding/json's error
 }
 
+// Error says what type of message failed to decode, and why.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("ws: decoding a %d-byte %v message as JSON: %v", len(e.Data), e.Type, e.Err)
 }

@@ -1,3 +1,5 @@
+//go:build !js
+
 package ws_test
 
 import (
@@ -75,12 +77,14 @@ func newPair(cfg pairConfig) (*wsPair, error) {
 	p.stop = func() {
 		var wg sync.WaitGroup
 		for _, c := range []*ws.Conn{client, server} {
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer ccancel()
 				_ = c.Close(cctx, ws.StatusNormalClosure, "")
 				<-c.Done()
-			})
+			}()
 		}
 		wg.Wait()
 		_ = h.Shutdown(context.Background())
@@ -175,8 +179,9 @@ func TestNetConnNettest(t *testing.T) {
 				c2 = ws.NetConn(context.Background(), p.server, ws.BinaryMessage)
 				stop = func() {
 					var wg sync.WaitGroup
-					wg.Go(func() { _ = c1.Close() })
-					wg.Go(func() { _ = c2.Close() })
+					wg.Add(2)
+					go func() { defer wg.Done(); _ = c1.Close() }()
+					go func() { defer wg.Done(); _ = c2.Close() }()
 					wg.Wait()
 					p.stop()
 				}
@@ -710,14 +715,16 @@ func TestNetConnConcurrentWrites(t *testing.T) {
 	const writers, records = 8, 200
 	var wg sync.WaitGroup
 	for w := range writers {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			rng := mrand.New(mrand.NewPCG(uint64(w), 0))
 			for i := range records {
 				pad := strings.Repeat("x", 1+rng.IntN(2000))
 				_, err := fmt.Fprintf(client, "%d %d %s\n", w, i, pad)
 				assert.NoError(t, err)
 			}
-		})
+		}()
 	}
 	next := make([]int, writers)
 	br := bufio.NewReader(server)
