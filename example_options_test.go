@@ -212,3 +212,42 @@ func ExampleWithRecycledBuffers() {
 	fmt.Println(total)
 	// Output: 27
 }
+
+// A broadcast: the message is framed (and, with compression, compressed)
+// once, and each connection writes the same bytes.
+func ExamplePrepare() {
+	url, stop := echoServer()
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var members []*ws.Conn
+	for range 3 {
+		c, _, err := ws.Dial(ctx, url)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		defer c.CloseNow()
+		members = append(members, c)
+	}
+	pm, err := ws.Prepare(ws.Text("news for everyone"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(pm.Type() == ws.TextMessage, pm.Len())
+	for _, c := range members {
+		if err := c.SendPrepared(ctx, pm); err != nil {
+			fmt.Println(err)
+		}
+	}
+	for _, c := range members {
+		msg := <-c.Incoming() // the echo server sends it back
+		fmt.Printf("%s\n", msg.Data)
+	}
+	// Output:
+	// true 17
+	// news for everyone
+	// news for everyone
+	// news for everyone
+}

@@ -16,9 +16,15 @@ import (
 // or given to Send and Outgoing:
 //
 //	type Message struct {
-//		Type MessageType // TextMessage or BinaryMessage
-//		Data []byte      // the payload, reassembled and decompressed
+//		Type         MessageType // TextMessage or BinaryMessage
+//		Uncompressed bool        // send it without permessage-deflate
+//		Data         []byte      // the payload, reassembled and decompressed
 //	}
+//
+// Uncompressed matters only on a connection that negotiated compression
+// (WithCompression): it sends this message as it is, for data that is
+// already compressed or is secret next to attacker-chosen data. It is
+// false on received messages.
 //
 // A received message's Data belongs to the receiver. A sent message's Data
 // must not be modified until it is written (see Send and Outgoing). Under
