@@ -10,7 +10,8 @@
 // than allowed to stall the room: the hub never blocks on a member's queue.
 // Newcomers receive the last messages. Messages use permessage-deflate when
 // the browser offers it, without context takeover, so an idle member costs
-// no compressor memory.
+// no compressor memory; each line is framed and compressed once for the
+// whole room (ws.Prepare) and written to every member as the same bytes.
 package main
 
 import (
