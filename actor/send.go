@@ -104,7 +104,7 @@ func (c *Conn) Send(ctx context.Context, m Message) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if !c.st.writing && c.st.queue.len() == 0 && !c.outgoingUsed.Load() {
+	if !c.st.writing && c.st.queue.len() == 0 && !c.outgoingUsed.Load() && !c.st.streaming {
 		c.st.writing = true
 		if ctx.Done() != nil {
 			c.watchLocked(ctx)
@@ -217,6 +217,13 @@ func (c *Conn) releaseLocked() {
 		c.st.writerWait = false
 		c.mu.Unlock()
 		c.idle <- struct{}{} // capacity 1, one waiter: never blocks
+		return
+	}
+	if c.st.streamWait {
+		c.st.streamWait = false
+		idle := c.st.streamIdle
+		c.mu.Unlock()
+		idle <- struct{}{} // to the SendStream between its fragments; capacity 1, one waiter
 		return
 	}
 	c.st.writing = false
