@@ -437,3 +437,34 @@ func isStreaming(c *Conn) bool {
 	defer c.mu.Unlock()
 	return c.st.streaming
 }
+
+// TestStreamConcurrent: streams from several goroutines are written one
+// after the other, never interleaved, and one whose ctx ends while it waits
+// for its turn gives up without touching the connection.
+func TestStreamConcurrent(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		cl, sv := newPair(t, m, []Option{WithFragmentSize(100)}, nil)
+		first := &blockingReader{first: []byte(strings.Repeat("1", 150)), feed: make(chan []byte)}
+		errc := make(chan error, 3)
+		go func() { errc <- cl.SendStream(context.Background(), frame.OpText, first) }()
+		require.Eventually(t, func() bool { return isStreaming(cl) }, 10*time.Second, time.Millisecond)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		gaveUp := make(chan error, 1)
+		go func() { gaveUp <- cl.SendStream(ctx, frame.OpText, strings.NewReader("never")) }()
+		require.Eventually(t, func() bool { return cl.Stats().OutgoingQueued == 1 }, 10*time.Second, time.Millisecond)
+		cancel()
+		require.ErrorIs(t, waitErr(t, gaveUp), context.Canceled)
+
+		go func() { errc <- cl.SendStream(context.Background(), frame.OpText, strings.NewReader(strings.Repeat("2", 250))) }()
+		require.Eventually(t, func() bool { return cl.Stats().OutgoingQueued >= 1 }, 10*time.Second, time.Millisecond)
+		first.feed <- []byte(strings.Repeat("1", 100))
+		close(first.feed)
+		require.NoError(t, waitErr(t, errc))
+		require.NoError(t, waitErr(t, errc))
+		require.Equal(t, strings.Repeat("1", 250), string(recv(t, sv).Data))
+		require.Equal(t, strings.Repeat("2", 250), string(recv(t, sv).Data))
+		require.NoError(t, cl.Send(context.Background(), Text("open")))
+		require.Equal(t, "open", string(recv(t, sv).Data))
+	})
+}
