@@ -89,21 +89,23 @@ func (c *Conn) SendStream(ctx context.Context, typ MessageType, r io.Reader) err
 		return err
 	}
 	s := c.newStreamSend(typ)
-	defer s.free()
 	n, last, err := readPiece(r, s.chunk)
-	if err != nil {
-		return err // nothing is written
+	if err == nil {
+		err = c.beginStream(ctx, s)
 	}
-	if err := c.beginStream(ctx, s); err != nil {
+	if err != nil {
+		s.free() // nothing is written
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() { c.streamCtxDone(s, ctx) })
-	defer stop()
 	err = s.run(ctx, r, n, last)
 	c.mu.Lock()
 	s.finished = true
 	cancelled := s.cancelled
 	c.mu.Unlock()
+	if stop() {
+		s.free() // else the callback may still look at s: leave it to the GC
+	}
 	if cancelled != nil {
 		return cancelled
 	}
