@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/wsactor/ws/frame"
 )
 
 // patternReader yields n bytes of a repeating block, generated on the fly.
@@ -111,9 +109,3 @@ func readAtLeast(t testing.TB, r io.Reader, n int) []byte {
 	require.NoError(t, err)
 	return b
 }
-
-func streamOpts(m mode, extra ...Option) []Option {
-	return append([]Option{WithStreamedReceive()}, extra...)
-}
-
-var _ = frame.OpText

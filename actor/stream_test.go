@@ -456,7 +456,9 @@ func TestStreamConcurrent(t *testing.T) {
 		cancel()
 		require.ErrorIs(t, waitErr(t, gaveUp), context.Canceled)
 
-		go func() { errc <- cl.SendStream(context.Background(), frame.OpText, strings.NewReader(strings.Repeat("2", 250))) }()
+		go func() {
+			errc <- cl.SendStream(context.Background(), frame.OpText, strings.NewReader(strings.Repeat("2", 250)))
+		}()
 		require.Eventually(t, func() bool { return cl.Stats().OutgoingQueued >= 1 }, 10*time.Second, time.Millisecond)
 		first.feed <- []byte(strings.Repeat("1", 100))
 		close(first.feed)

@@ -228,12 +228,11 @@ func (s *streamSource) rest() bool {
 
 // streamReader is DecodeStream's reader.
 type streamReader struct {
-	d    *decoder
-	src  streamSource
-	fr   inflater
-	win  []byte // the last maxDict bytes of output (with the history before it), in a buffer of twice that
-	done bool
-	err  error
+	d   *decoder
+	src streamSource
+	fr  inflater
+	win []byte // the last maxDict bytes of output (with the history before it), in a buffer of twice that
+	err error
 }
 
 func (s *streamReader) Read(p []byte) (int, error) {
