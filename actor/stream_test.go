@@ -104,7 +104,8 @@ func TestStreamOrdering(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- cl.SendStream(context.Background(), frame.OpBinary, src) }()
 		require.Equal(t, "first", string(recv(t, sv).Data))
-		// The stream's first fragments are out; a Send now waits for its end.
+		require.Eventually(t, func() bool { return isStreaming(cl) }, 10*time.Second, time.Millisecond)
+		// The stream has started; a Send now waits for its end.
 		sent := make(chan error, 1)
 		go func() { sent <- cl.Send(context.Background(), Text("third")) }()
 		require.Eventually(t, func() bool { return cl.Stats().OutgoingQueued == 1 }, 10*time.Second, time.Millisecond)
