@@ -181,13 +181,13 @@ func (c *Conn) readStreams() {
 			allowed = extRsv
 		}
 		if err := h.Check(c.role, allowed); err != nil {
-			c.streamFailed2(err)
+			c.failBetweenMessages(err)
 			return
 		}
 		if h.Opcode.IsControl() {
 			closed, err := c.streamControl(h, &ctrl)
 			if err != nil {
-				c.streamFailed2(err)
+				c.failBetweenMessages(err)
 				return
 			}
 			if closed {
@@ -205,7 +205,7 @@ func (c *Conn) readStreams() {
 			err = errMessageTooLarge
 		}
 		if err != nil {
-			c.streamFailed2(err)
+			c.failBetweenMessages(err)
 			return
 		}
 		m := &msgReader{
@@ -264,9 +264,9 @@ func (c *Conn) afterStream(m *msgReader) bool {
 	return false
 }
 
-// streamFailed2 fails the connection for the peer's protocol error found
+// failBetweenMessages fails the connection for the peer's protocol error found
 // between messages, or ends it for a read error.
-func (c *Conn) streamFailed2(err error) {
+func (c *Conn) failBetweenMessages(err error) {
 	var pe *frame.ProtocolError
 	if errors.As(err, &pe) {
 		c.readFailed(pe)
