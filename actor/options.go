@@ -32,6 +32,7 @@ type config struct {
 	onPong         func([]byte)
 	recycle        bool
 	recycleCheck   bool
+	streamRecv     bool // WithStreamedReceive (stream_recv.go)
 }
 
 // The defaults New uses.
@@ -99,6 +100,9 @@ func (c *config) validate() error {
 	}
 	if _, bad := c.lifetime.(invalidCtx); bad {
 		return errLifetime
+	}
+	if _, ok := c.extension.(streamDecoder); c.streamRecv && c.extension != nil && !ok {
+		return errStreamExtension
 	}
 	return nil
 }

@@ -23,6 +23,10 @@ import (
 // stream ends or the socket is closed.
 func (c *Conn) readLoop() {
 	defer close(c.readDone)
+	if c.cfg.streamRecv {
+		c.readStreams()
+		return
+	}
 	fr := frame.NewReader(c.br, c.role, frame.ReaderConfig{
 		MaxMessageSize: c.cfg.maxMessage,
 		MaxFrameSize:   c.cfg.maxFrame,

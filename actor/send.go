@@ -111,7 +111,7 @@ func (c *Conn) send(ctx context.Context, m Message, f *preparedForm) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	if !c.st.writing && c.st.queue.len() == 0 && !c.outgoingUsed.Load() {
+	if !c.st.writing && c.st.queue.len() == 0 && !c.outgoingUsed.Load() && !c.st.streaming {
 		c.st.writing = true
 		if ctx.Done() != nil {
 			c.watchLocked(ctx)
@@ -228,6 +228,13 @@ func (c *Conn) releaseLocked() {
 		c.st.writerWait = false
 		c.mu.Unlock()
 		c.idle <- struct{}{} // capacity 1, one waiter: never blocks
+		return
+	}
+	if c.st.streamWait {
+		c.st.streamWait = false
+		idle := c.st.streamIdle
+		c.mu.Unlock()
+		idle <- struct{}{} // to the SendStream between its fragments; capacity 1, one waiter
 		return
 	}
 	c.st.writing = false

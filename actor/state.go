@@ -25,6 +25,17 @@ type state struct {
 	watchCtx   context.Context // the ctx context.AfterFunc watches for Sends
 	watchStop  func() bool
 
+	// A SendStream (stream_send.go): while streaming, a message is written
+	// fragment by fragment and nothing but control frames may come between
+	// its fragments, whoever holds the write right in the gaps.
+	streaming  bool
+	streamWait bool          // the SendStream waits on streamIdle for the right
+	streamIdle chan struct{} // capacity 1; made by the first SendStream
+	streamTurn *sendReq      // a queued SendStream to hand the right to after this batch; used by the right's holder
+
+	// Streamed receive (stream_recv.go).
+	recv recvState
+
 	// Control frames to write: pongs in the order of their pings, and one
 	// ping (ours: its id).
 	pongs pongQueue
@@ -61,9 +72,9 @@ type state struct {
 }
 
 // pending reports work for the writer goroutine: control frames, queued
-// Sends, or our close frame.
+// Sends (unless a streamed message is in progress), or our close frame.
 func (s *state) pending() bool {
-	return s.pongs.n > 0 || s.ping != 0 || s.queue.len() > 0 || (s.closing && !s.closeWritten)
+	return s.pongs.n > 0 || s.ping != 0 || (s.queue.len() > 0 && !s.streaming) || (s.closing && !s.closeWritten)
 }
 
 // startClose queues our close frame (once) and starts the grace period. A

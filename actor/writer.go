@@ -50,7 +50,11 @@ func (c *Conn) writeLoop() {
 			incoming chan<- Message
 			held     Message
 			pollC    <-chan time.Time
+			outgoing = c.outgoing
 		)
+		if c.st.streaming {
+			outgoing = nil // no message goes between a streamed message's fragments
+		}
 		if c.st.holding {
 			if c.budget.fits(len(c.incoming), len(c.st.held.Data)) {
 				incoming, held = c.incoming, c.st.held
@@ -68,7 +72,7 @@ func (c *Conn) writeLoop() {
 		case <-c.stop:
 			return
 		case <-c.kick:
-		case m := <-c.outgoing:
+		case m := <-outgoing:
 			c.onOutgoing(m)
 		case incoming <- held:
 			c.delivered(len(held.Data))
@@ -109,9 +113,9 @@ func (c *Conn) onOutgoing(m Message) {
 		c.mu.Unlock()
 		c.stats.dropped.Add(1)
 		return
-	case c.st.writing:
+	case c.st.writing || c.st.streaming:
 		// A Send that started writing before Outgoing was first asked for
-		// still holds the right. m goes first in the queue: a Send queued
+		// still holds the right, or a streamed message is in progress. m goes first in the queue: a Send queued
 		// there by m's sender must follow it.
 		r := sendPool.Get().(*sendReq)
 		r.msg, r.err, r.detached = m, nil, true
@@ -134,9 +138,14 @@ func (c *Conn) onOutgoing(m Message) {
 func (c *Conn) writeBatch(first *Message) {
 	c.mu.Lock()
 	over := c.st.closeWritten
+	streaming := c.st.streaming
 	c.mu.Unlock()
 	if over {
 		c.release() // nothing follows our close frame
+		return
+	}
+	if streaming {
+		c.writeStreamGap()
 		return
 	}
 	err := c.armWriteDeadline()
@@ -168,6 +177,9 @@ func (c *Conn) writeBatch(first *Message) {
 		var m int
 		m, err = c.writeAfterOutgoing(r)
 		n += m
+		if c.st.streamTurn != nil {
+			break // a SendStream's turn: its fragments come next
+		}
 	}
 	c.mu.Lock()
 	closing := c.st.closing && !c.st.closeWritten
@@ -215,6 +227,12 @@ func (c *Conn) writeBatch(first *Message) {
 		c.shutdown(err)
 	} else if fin {
 		c.shutdown(nil)
+	}
+	if r := c.st.streamTurn; r != nil {
+		c.st.streamTurn = nil
+		if c.handStream(r, err) {
+			return // the right is the SendStream's now
+		}
 	}
 	c.release()
 }
@@ -297,6 +315,10 @@ func (c *Conn) writeAfterOutgoing(r *sendReq) (int, error) {
 		c.st.batch = append(c.st.batch, r) // answered with err
 		c.mu.Unlock()
 		return n, err
+	}
+	if r.msg.Type == opStream {
+		c.streamTurnTaken(r)
+		return n, nil
 	}
 	return n + 1, c.writeQueued(r)
 }

@@ -22,6 +22,7 @@ type encoder struct {
 	closed    bool
 	stale     bool          // a shared message went out since fw last wrote: reset it before the next
 	fw        *flate.Writer // with takeover: the connection's compressor, nil until first use
+	stream    *flate.Writer // the compressor of a message being encoded in pieces (EncodeFragment)
 	sink      *sink         // fw's destination; separate so a pooled writer pins only it
 }
 
@@ -93,6 +94,7 @@ func (c *encoder) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
+	c.dropStream()
 	if c.fw != nil {
 		putWriter(c.level, c.fw)
 		c.fw = nil
