@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -250,4 +251,55 @@ func ExamplePrepare() {
 	// news for everyone
 	// news for everyone
 	// news for everyone
+}
+
+// Streaming: a message is sent from an io.Reader and received as one,
+// fragment by fragment, so it never has to fit in memory. The server
+// streams each message back as it reads it.
+func ExampleConn_SendStream() {
+	h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+		for {
+			typ, r, err := c.NextReader(ctx)
+			if err != nil {
+				return
+			}
+			if err := c.SendStream(ctx, typ, r); err != nil {
+				return
+			}
+		}
+	}, ws.WithStreamedReceive(), ws.WithMaxMessageSize(64<<20))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Shutdown(context.Background())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"),
+		ws.WithStreamedReceive(), ws.WithMaxMessageSize(64<<20), ws.WithFragmentSize(64<<10))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.CloseNow()
+	// 16 MiB of zeros, never held in memory by either side.
+	go func() { _ = c.SendStream(ctx, ws.BinaryMessage, io.LimitReader(zeros{}, 16<<20)) }()
+	_, r, err := c.NextReader(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	n, err := io.Copy(io.Discard, r)
+	fmt.Println(n, err)
+	_, err = r.Read(make([]byte, 1))
+	fmt.Println(err) // the reader is done once the message has been read
+	// Output:
+	// 16777216 <nil>
+	// EOF
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

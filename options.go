@@ -77,6 +77,7 @@ type connConfig struct {
 	handshakeTimeout  time.Duration
 	recycle           bool
 	recycleCheck      bool
+	streamRecv        bool
 	fragmentSize      int
 	incomingBuffer    int
 	outgoingBuffer    int

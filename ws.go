@@ -255,6 +255,9 @@ func (c *connConfig) actorOptions(acc *handshake.Accepted, role frame.Role) ([]a
 	if c.recycle {
 		opts = append(opts, actor.WithRecycledBuffers(c.recycleCheck))
 	}
+	if c.streamRecv {
+		opts = append(opts, actor.WithStreamedReceive())
+	}
 	if acc.Protocol != "" {
 		opts = append(opts, actor.WithSubprotocol(acc.Protocol))
 	}

@@ -50,10 +50,10 @@ var errStreamExtension = errors.New("actor: WithStreamedReceive needs an extensi
 
 // ErrReaderClosed is returned by the Read of a message reader after its
 // Close, or after NextReader moved on to the next message.
-var ErrReaderClosed = errors.New("actor: message reader closed")
+var ErrReaderClosed = errors.New("ws: message reader closed")
 
 // errNotStreamed is returned by NextReader without WithStreamedReceive.
-var errNotStreamed = errors.New("actor: NextReader needs WithStreamedReceive")
+var errNotStreamed = errors.New("ws: NextReader needs WithStreamedReceive")
 
 // Protocol errors found by the streamed reader, as frame.Reader reports
 // them.
