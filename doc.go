@@ -55,6 +55,22 @@
 // through message sizes. Enabled, it runs without context takeover by
 // default.
 //
+// # Beyond whole messages
+//
+// SendStream sends a message read from an io.Reader, fragment by fragment;
+// with WithStreamedReceive, NextReader hands each received message out as
+// an io.Reader: a message larger than memory passes with about a fragment
+// of heap, under the same limits. Prepare encodes a message once for many
+// connections (a broadcast: framed and compressed once), and SendPrepared
+// sends it. NetConn turns a connection into a net.Conn, for TLS, yamux or
+// gRPC over WebSocket. SendJSON, ReceiveJSON and the iterator JSON send
+// and receive typed values; a message that does not decode is a
+// *DecodeError and the connection goes on.
+//
+// Compiled with GOOS=js GOARCH=wasm, Dial and Conn run on the host's
+// WebSocket (a browser's, or Node's); the host does the framing, so some
+// options do not apply there (see Dial's documentation in that build).
+//
 // # Shutdown
 //
 // http.Server.Shutdown does not see hijacked connections. Handler returns a
