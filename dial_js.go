@@ -49,7 +49,9 @@ var ErrNoWebSocket = errors.New("ws: dial: the host has no global WebSocket")
 //   - Ping returns ErrPingUnsupported, Close sends only 1000 and 3000–4999,
 //     and Incoming cannot push back on the peer (see Conn).
 //   - Accept, Handler and Server do not exist under js: a page cannot
-//     listen.
+//     listen. Neither do SendStream, NextReader, Prepare and SendPrepared:
+//     the host hands out and takes only whole messages and does its own
+//     framing. NetConn and the JSON helpers work as in the native build.
 //
 // On error no connection or goroutine is left behind. A host without a
 // global WebSocket gives ErrNoWebSocket.
