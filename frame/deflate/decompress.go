@@ -57,8 +57,11 @@ func (s *source) Read(b []byte) (int, error) {
 
 // rest reports whether what is left is nothing but padding and the tail: a
 // final block's remainder (RFC 7692 §7.2.3.4) with no more blocks after it.
+// A final block that ended inside the appended tail ended the DEFLATE
+// stream too: an inflater such as zlib's stops there and ignores what
+// follows, and so does DecodeStream.
 func (s *source) rest() bool {
-	return len(s.p) <= 1 && (len(s.p) == 0 || s.p[0] == 0) && s.tail == 0
+	return s.tail > 0 || len(s.p) <= 1 && (len(s.p) == 0 || s.p[0] == 0)
 }
 
 func (d *decoder) decode(dst, payload []byte, limit int64) ([]byte, error) {

@@ -3,7 +3,9 @@ package deflate_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
+	"testing/iotest"
 
 	"github.com/wsactor/ws/frame"
 	"github.com/wsactor/ws/frame/deflate"
@@ -98,6 +100,74 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 			if !bytes.Equal(out, msg) {
 				t.Fatalf("round trip differs: sent %d bytes, got %d", len(msg), len(out))
+			}
+		}
+	})
+}
+
+// FuzzDecodeStream decodes arbitrary payloads both whole (DecodeMessage)
+// and streamed (DecodeStream, from a source that yields a byte at a time
+// or in halves), twice so the second message sees the first one's window:
+// the streamed reader must not panic, must agree with the whole decoder on
+// every byte it yields, and must fail only with ErrCorrupt where the whole
+// decoder fails.
+func FuzzDecodeStream(f *testing.F) {
+	for _, s := range []string{
+		"f2 48 cd c9 c9 07 00", "f2 00 11 00 00", "00 05 00 fa ff 48 65 6c 6c 6f 00",
+		"f3 48 cd c9 c9 07 00 00", "f2 48 05 00 00 00 ff ff ca c9 c9 07 00", "00", "ff ff ff",
+	} {
+		f.Add(unhex(f, s), true, false)
+		f.Add(unhex(f, s), false, true)
+	}
+	const limit = 1 << 20
+	f.Fuzz(func(t *testing.T, payload []byte, takeover, oneByte bool) {
+		p := deflate.Params{ServerNoContextTakeover: !takeover}
+		whole, err := deflate.New(p, frame.Client, deflate.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer whole.Close()
+		streamed, err := deflate.New(p, frame.Client, deflate.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer streamed.Close()
+		for range 2 {
+			want, werr := whole.DecodeMessage(nil, payload, frame.Rsv1, limit)
+			var src io.Reader = bytes.NewReader(payload)
+			if oneByte {
+				src = iotest.OneByteReader(src)
+			} else {
+				src = iotest.HalfReader(src)
+			}
+			r, err := streamed.DecodeStream(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, serr := io.ReadAll(io.LimitReader(r, limit+1))
+			r.Close()
+			if werr != nil {
+				if errors.Is(werr, frame.ErrMessageTooLarge) {
+					return // the streamed reader has no limit of its own
+				}
+				if serr == nil {
+					t.Fatalf("whole failed (%v), streamed did not", werr)
+				}
+			}
+			if serr != nil {
+				if !errors.Is(serr, deflate.ErrCorrupt) {
+					t.Fatalf("streamed failed with %v", serr)
+				}
+				if werr == nil {
+					t.Fatalf("streamed failed (%v), whole did not", serr)
+				}
+				if !bytes.HasPrefix(want, got) && len(want) > 0 {
+					t.Fatalf("streamed yielded bytes the whole decoder did not")
+				}
+				return
+			}
+			if !bytes.Equal(want, got) {
+				t.Fatalf("whole %d bytes, streamed %d bytes differ", len(want), len(got))
 			}
 		}
 	})
