@@ -45,7 +45,9 @@ func (c *Conn) SendStream(ctx context.Context, typ MessageType, r io.Reader) err
 // The reader yields the payload as it arrives from the socket, decompressed
 // and checked (UTF-8 for text, WithMaxMessageSize), and returns io.EOF at
 // the message's end; a violation makes Read return the *CloseError that
-// ended the connection. Read it from one goroutine at a time. Close it, or
+// ended the connection (errors.As also finds the *frame.ProtocolError in
+// it, which Read returns alone if the connection was already ending for
+// another reason). Read it from one goroutine at a time. Close it, or
 // call NextReader again, to skip the rest of the message.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.ReadCloser, error) {
 	return c.actor().NextReader(ctx)

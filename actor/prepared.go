@@ -173,7 +173,7 @@ func (pm *PreparedMessage) build(k formKey, se frame.SharedEncoder) (*preparedFo
 		// tail: an output longer than the message is declined.
 		out, rsv, err := se.EncodeShared(make([]byte, 0, len(pm.data)+8), pm.data, pm.typ)
 		if err != nil {
-			return nil, fmt.Errorf("actor: prepare: %w", err)
+			return nil, fmt.Errorf("ws: prepare: %w", err)
 		}
 		if rsv != 0 {
 			f.payload, f.rsv = out, rsv

@@ -468,7 +468,7 @@ func (m *msgReader) failProtocol(pe *frame.ProtocolError) error {
 
 func (m *msgReader) failIO(err error) error {
 	m.ioErr = err
-	m.finish(endIO, fmt.Errorf("actor: read: %w", err))
+	m.finish(endIO, fmt.Errorf("ws: read: %w", err))
 	return m.err
 }
 

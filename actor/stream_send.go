@@ -331,7 +331,7 @@ func (c *Conn) streamFailed(err error) error {
 	c.mu.Lock()
 	c.st.streaming = false
 	c.mu.Unlock()
-	err = fmt.Errorf("actor: write: %w", err)
+	err = fmt.Errorf("ws: write: %w", err)
 	c.shutdown(err)
 	c.release()
 	return err
@@ -472,7 +472,7 @@ func (c *Conn) writeStreamGap() {
 		c.writeProgress.Add(1)
 	}
 	if err != nil {
-		c.shutdown(fmt.Errorf("actor: write: %w", err))
+		c.shutdown(fmt.Errorf("ws: write: %w", err))
 		c.release()
 		return
 	}
