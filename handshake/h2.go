@@ -100,7 +100,7 @@ func (s *Server) UpgradeConnect(w http.ResponseWriter, r *http.Request) (*Accept
 	}
 	if timeout > 0 {
 		// A write deadline that passes resets the stream, which also
-		// unblocks a flush held up by flow control.
+		// returns a flush stuck behind a connection the peer does not read.
 		_ = rc.SetWriteDeadline(time.Now().Add(timeout))
 	}
 	w.WriteHeader(http.StatusOK)
