@@ -77,7 +77,36 @@
 // *Server whose Shutdown closes every connection with 1001 (going away) and
 // waits for the handlers; call it next to http.Server.Shutdown. For
 // connections from Accept, bind each to a context with WithLifetime and
-// cancel it from http.Server.RegisterOnShutdown.
+// cancel it from http.Server.RegisterOnShutdown. Call Server.Shutdown
+// before http.Server.Shutdown, which waits for the handlers of HTTP/2
+// WebSockets.
+//
+// # HTTP/2
+//
+// Accept and Handler also take WebSockets bootstrapped over HTTP/2 (RFC
+// 8441): an extended CONNECT with :protocol websocket, answered 200, with
+// the WebSocket's frames in the stream's DATA frames. Browsers use it on
+// their existing HTTPS connection once the server advertises
+// SETTINGS_ENABLE_CONNECT_PROTOCOL, so many WebSockets share one TCP+TLS
+// connection and none costs a new handshake. Origin policy, subprotocols,
+// compression, limits, keepalive and the close handshake are the same;
+// HTTP/2 flow control takes the place of TCP's for backpressure. A stream
+// reset or a lost connection ends the Conn with an Err matching
+// ErrStreamReset or ErrConnectionLost.
+//
+// net/http's HTTP/2 server (Go 1.26, 1.27) accepts extended CONNECT only
+// when the process starts with GODEBUG=http2xconnect=1 in its environment:
+// net/http reads it once at start-up, so neither this package nor a
+// //go:debug line can turn it on. Without it the server does not advertise
+// the setting, browsers open their WebSockets over HTTP/1.1 as before, and
+// nothing changes. With it, every WebSocket endpoint of the process may be
+// reached over HTTP/2, so all of them must go through Accept or Handler
+// (a handler that hijacks answers HTTP/2 with 500). On HTTP/2 an Accept
+// caller's handler must not return before the Conn ends (see Accept).
+//
+// Dial uses HTTP/2 for wss URLs when given WithHTTP2: WebSockets to the
+// same server then share one connection, and a server without RFC 8441
+// gets HTTP/1.1.
 //
 // # Bad input
 //
@@ -88,6 +117,6 @@
 //
 // The layers below are usable alone: package frame is the codec, package
 // handshake the HTTP upgrade, package actor the connection. What this
-// package does not do: HTTP/2 WebSockets (RFC 8441), reconnecting (see
-// package reconnect), or any message format above text and binary.
+// package does not do: reconnecting (see package reconnect), or any message
+// format above text and binary.
 package ws

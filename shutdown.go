@@ -39,6 +39,13 @@ type Server struct {
 // not its Body). The connection itself ends on its own schedule: Incoming is
 // closed when it does.
 //
+// Requests over HTTP/2 that open a WebSocket with an extended CONNECT (RFC
+// 8441; see the package doc) are served like HTTP/1.1 upgrades, with the
+// same options; ServeHTTP then returns only once the connection has ended,
+// since the stream ends with it. Register the Server for every method
+// (mux.Handle("/ws", srv), not "GET /ws"): the request's method is
+// CONNECT on HTTP/2.
+//
 // A request that is not a valid upgrade is answered as by Accept, and fn is
 // not called. Handler checks opts at once and panics if they are invalid
 // (a negative size, a zero grace period, ...), as regexp.MustCompile does
@@ -101,9 +108,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer lcancel()
 		life = lctx
 	}
-	c, err := accept(w, r, s.cfg, life)
+	c, onStream, err := accept(w, r, s.cfg, life)
 	if err != nil {
 		return // answered by accept
+	}
+	if onStream {
+		// The stream ends when ServeHTTP returns: not before the
+		// connection has, even when its close handshake ran out of time.
+		defer c.CloseNow()
 	}
 	s.track(c, true)
 	defer s.track(c, false)
@@ -135,13 +147,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // remaining connections at once, without waiting for their handlers.
 // Shutdown may be called more than once and from several goroutines.
 //
-// http.Server.Shutdown does not track hijacked connections; call both, as
-// in:
+// http.Server.Shutdown does not track hijacked connections, and it waits
+// for the handlers of HTTP/2 WebSockets (RFC 8441), which run until their
+// connection ends; call both, this one first, as in:
 //
 //	<-ctx.Done()                         // SIGTERM
 //	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 //	defer cancel()
-//	err := errors.Join(httpSrv.Shutdown(sctx), wsSrv.Shutdown(sctx))
+//	err := errors.Join(wsSrv.Shutdown(sctx), httpSrv.Shutdown(sctx))
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.closing {

@@ -136,6 +136,20 @@ type RejectError = handshake.RejectError
 // (see WithRedirects).
 type RedirectError = handshake.RedirectError
 
+// The ends of a WebSocket carried by an HTTP/2 stream (RFC 8441) that a
+// TCP connection has no name for, matched with errors.Is on Err.
+var (
+	// ErrStreamReset: the peer reset the stream (RST_STREAM), as a TCP
+	// reset would end a connection.
+	ErrStreamReset = handshake.ErrStreamReset
+	// ErrConnectionLost: the HTTP/2 connection under the stream ended (it
+	// broke, was closed, or the peer's GOAWAY did not cover the stream).
+	ErrConnectionLost = handshake.ErrConnectionLost
+	// ErrHandlerReturned: on the server, the http handler returned while
+	// the WebSocket was open, which ends its stream (see Accept).
+	ErrHandlerReturned = handshake.ErrHandlerReturned
+)
+
 // Dial opens a WebSocket connection to url (ws://, wss://, http:// or
 // https://) and returns it with the server's 101 response, whose Body is
 // empty. It blocks until the handshake is done, the handshake timeout
@@ -192,18 +206,36 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 // handler's return: end it with Close, or bind it to a context with
 // WithLifetime. Accept blocks only while writing the 101 response, bounded
 // by the handshake timeout (r.Context() is checked once, before it).
+//
+// Over HTTP/2 (RFC 8441: an extended CONNECT, when the server runs with
+// GODEBUG=http2xconnect=1; see the package doc) the WebSocket is the
+// request's stream, answered with 200 instead of 101, and it lives only as
+// long as the handler: net/http ends the stream when the handler returns.
+// There the handler must wait for the connection, as in
+//
+//	c, err := ws.Accept(w, r)
+//	if err != nil {
+//		return
+//	}
+//	go serve(c)
+//	<-c.Done() // required on HTTP/2, harmless on HTTP/1.1
+//
+// A handler that returns earlier does not crash the process: the Conn ends
+// with an error matching ErrHandlerReturned. Handler waits by itself.
 func Accept(w http.ResponseWriter, r *http.Request, opts ...AcceptOption) (*Conn, error) {
 	cfg, err := newAcceptConfig(opts)
 	if err != nil {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return nil, err
 	}
-	return accept(w, r, cfg, nil)
+	c, _, err := accept(w, r, cfg, nil)
+	return c, err
 }
 
 // accept runs Accept with a validated config; lifetime, if not nil,
-// replaces the configured one.
-func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime context.Context) (*Conn, error) {
+// replaces the configured one. onStream reports a WebSocket on an HTTP/2
+// stream, which the handler must outlive.
+func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime context.Context) (c *Conn, onStream bool, err error) {
 	hs := &handshake.Server{
 		Subprotocols:            cfg.conn.subprotocols,
 		Extensions:              cfg.conn.compression.negotiators(frame.Server),
@@ -219,7 +251,7 @@ func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime 
 	}
 	acc, err := hs.Upgrade(w, r)
 	if err != nil {
-		return nil, fmt.Errorf("ws: accept: %w", err)
+		return nil, false, fmt.Errorf("ws: accept: %w", err)
 	}
 	cc := cfg.conn
 	if lifetime != nil {
@@ -228,14 +260,14 @@ func accept(w http.ResponseWriter, r *http.Request, cfg *acceptConfig, lifetime 
 	opts, err := cc.actorOptions(acc, frame.Server)
 	if err != nil {
 		acc.Conn.Close()
-		return nil, fmt.Errorf("ws: accept: %w", err)
+		return nil, false, fmt.Errorf("ws: accept: %w", err)
 	}
-	c, err := actor.New(acc.Conn, acc.Reader, frame.Server, opts...)
+	ac, err := actor.New(acc.Conn, acc.Reader, frame.Server, opts...)
 	if err != nil {
 		acc.Conn.Close()
-		return nil, fmt.Errorf("ws: accept: %w", err)
+		return nil, false, fmt.Errorf("ws: accept: %w", err)
 	}
-	return newConn(c), nil
+	return newConn(ac), acc.Done != nil, nil
 }
 
 // actorOptions translates the shared settings and the handshake's outcome

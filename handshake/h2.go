@@ -26,6 +26,25 @@ var (
 	ErrConnectKey = errors.New("handshake: Sec-WebSocket-Key in an extended CONNECT")
 )
 
+// The ends of a WebSocket's HTTP/2 stream that TCP has no name for, matched
+// with errors.Is on the read or write error (and so on actor.Conn.Err).
+var (
+	// ErrStreamReset: the peer reset the stream (RST_STREAM, RFC 9113
+	// §6.4) — the HTTP/2 counterpart of a TCP reset (RFC 8441 §5: "RST_STREAM
+	// ... treated as ... a TCP RST"). The peer's error code follows in the
+	// text.
+	ErrStreamReset = errors.New("handshake: HTTP/2 stream reset")
+	// ErrConnectionLost: the HTTP/2 connection carrying the stream ended
+	// (closed, broken, or a GOAWAY that did not cover the stream) before
+	// the stream did.
+	ErrConnectionLost = errors.New("handshake: HTTP/2 connection lost")
+	// ErrHandlerReturned: the handler that accepted the stream returned
+	// while the WebSocket was still open, which made net/http end the
+	// stream. StreamConn reports it instead of letting net/http panic in a
+	// Write after the handler's return.
+	ErrHandlerReturned = errors.New("handshake: HTTP/2 handler returned before the WebSocket ended")
+)
+
 // errNoReadDeadline is StreamConn's answer to every read deadline.
 var errNoReadDeadline = fmt.Errorf("handshake: HTTP/2 stream: %w", os.ErrNoDeadline)
 
@@ -121,6 +140,7 @@ func (s *Server) UpgradeConnect(w http.ResponseWriter, r *http.Request) (*Accept
 		Extensions: a.Extensions,
 		Deflate:    dp,
 		Request:    req,
+		Done:       c.Done(),
 	}, nil
 }
 
@@ -186,6 +206,11 @@ func writeConnectReject(w http.ResponseWriter, rej *RejectError) {
 // stream (RST_STREAM INTERNAL_ERROR), so a timed-out write ends the
 // connection, as it does on TCP in practice.
 //
+// If the handler returns while the StreamConn is open anyway, net/http
+// ends the stream: Read and Write then fail with an error matching
+// ErrHandlerReturned (a panic of net/http's on the dead ResponseWriter is
+// recovered into it) rather than crash the process.
+//
 // Read may be called concurrently with Write; Writes are serialised.
 type StreamConn struct {
 	body          io.ReadCloser
@@ -228,10 +253,46 @@ func (a streamAddr) String() string  { return string(a) }
 // Read reads from the request body: the client's DATA frames.
 func (c *StreamConn) Read(p []byte) (int, error) {
 	n, err := c.body.Read(p)
-	if err != nil && err != io.EOF && c.isClosed() {
-		err = net.ErrClosed
+	if err != nil && err != io.EOF {
+		err = c.streamError(err)
 	}
 	return n, err
+}
+
+// streamError names what ended the stream. net/http's errors for it are
+// unexported, so they are told apart by their text, the same in Go 1.26
+// (net/http/h2_bundle.go: http2StreamError.Error, http2errClientDisconnected,
+// http2errStreamClosed) and 1.27 (net/http/internal/http2).
+func (c *StreamConn) streamError(err error) error {
+	if c.isClosed() {
+		return net.ErrClosed
+	}
+	switch msg := err.Error(); {
+	case strings.HasPrefix(msg, "stream error: ") && strings.HasSuffix(msg, "; NO_ERROR"):
+		// net/http resets with NO_ERROR a stream whose handler returned
+		// before the client's END_STREAM (h2_bundle.go, RFC 9113 §8.1); a
+		// client abandoning a stream sends CANCEL.
+		return fmt.Errorf("%w (%v)", ErrHandlerReturned, err)
+	case strings.HasPrefix(msg, "stream error: "), msg == "http2: stream closed":
+		return fmt.Errorf("%w (%v)", ErrStreamReset, err)
+	case msg == "client disconnected":
+		return fmt.Errorf("%w (%v)", ErrConnectionLost, err)
+	case msg == "http2: request body closed due to handler exiting":
+		return ErrHandlerReturned
+	}
+	return err
+}
+
+// guard runs f, turning net/http's panic on a ResponseWriter used after
+// its handler returned ("Write called after Handler finished", or a nil
+// dereference in the deadline and flush methods) into ErrHandlerReturned.
+func guard(f func() error) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = ErrHandlerReturned
+		}
+	}()
+	return f()
 }
 
 // Write writes p to the response body and flushes it, so that it leaves
@@ -247,16 +308,19 @@ func (c *StreamConn) Write(p []byte) (int, error) {
 	}
 	c.writing = true
 	c.mu.Unlock()
-	n, err := c.w.Write(p)
-	if err == nil {
-		err = c.rc.Flush()
-	}
+	var n int
+	err := guard(func() error {
+		var err error
+		if n, err = c.w.Write(p); err == nil {
+			err = c.rc.Flush()
+		}
+		return err
+	})
 	c.mu.Lock()
 	c.writing = false
-	closed := c.closed
 	c.mu.Unlock()
-	if err != nil && closed {
-		err = net.ErrClosed
+	if err != nil && err != ErrHandlerReturned {
+		err = c.streamError(err)
 	}
 	return n, err
 }
@@ -275,7 +339,7 @@ func (c *StreamConn) Close() error {
 	if writing {
 		// The flush may wait for flow-control credit the peer never
 		// gives; a past write deadline resets the stream and returns it.
-		_ = c.rc.SetWriteDeadline(time.Unix(1, 0))
+		_ = guard(func() error { return c.rc.SetWriteDeadline(time.Unix(1, 0)) })
 	}
 	c.mu.Unlock()
 	_ = c.body.Close() // a blocked Read returns; data not yet read is dropped
@@ -320,7 +384,7 @@ func (c *StreamConn) SetWriteDeadline(t time.Time) error {
 	if c.closed {
 		return net.ErrClosed
 	}
-	return c.rc.SetWriteDeadline(t)
+	return guard(func() error { return c.rc.SetWriteDeadline(t) })
 }
 
 func (c *StreamConn) isClosed() bool {

@@ -13,9 +13,13 @@ import (
 
 // IsUpgradeRequest reports whether r asks for a WebSocket upgrade: its
 // Connection header lists "upgrade" and its Upgrade header lists
-// "websocket" (RFC 6455 §4.2.1 items 3 and 4). Use it to route requests;
-// Upgrade does the full validation.
+// "websocket" (RFC 6455 §4.2.1 items 3 and 4), or it is an RFC 8441
+// extended CONNECT over HTTP/2 (IsConnectRequest). Use it to route
+// requests; Upgrade does the full validation.
 func IsUpgradeRequest(r *http.Request) bool {
+	if IsConnectRequest(r) {
+		return true
+	}
 	var up, conn bool
 	for _, v := range r.Header.Values("Upgrade") {
 		up = up || hasToken(v, "websocket")
@@ -40,7 +44,14 @@ func IsUpgradeRequest(r *http.Request) bool {
 // by HandshakeTimeout; a request whose context is already done is not
 // upgraded (the connection is closed and ctx's error returned). After a
 // successful call the caller owns the connection and must not use w.
+//
+// An RFC 8441 extended CONNECT over HTTP/2 (IsConnectRequest) is handed to
+// UpgradeConnect: the WebSocket then runs on the request's stream, and the
+// handler must not return before Accepted.Done is closed.
 func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) (*Accepted, error) {
+	if IsConnectRequest(r) {
+		return s.UpgradeConnect(w, r)
+	}
 	req := &Request{}
 	req.fromHTTP(r)
 	if rej := s.check(req); rej != nil {

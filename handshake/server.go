@@ -97,6 +97,12 @@ type Accepted struct {
 	// Response is the server's 101 response with Body set to http.NoBody
 	// (client side only).
 	Response *http.Response
+	// Done is nil for a connection of its own (HTTP/1.1, hijacked or
+	// dialled). For a WebSocket on an HTTP/2 stream (UpgradeConnect) it is
+	// closed once Conn has been closed: net/http ends the stream when the
+	// handler returns and panics on a ResponseWriter used after that, so
+	// the handler waits for Done before returning.
+	Done <-chan struct{}
 }
 
 func (s *Server) maxHeaderBytes() int {
