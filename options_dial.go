@@ -13,6 +13,7 @@ import (
 type dialHooks struct {
 	netDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	jar     http.CookieJar
+	http2   bool // WithHTTP2
 }
 
 // WithNetDial sets the function that opens the connection, to the server or

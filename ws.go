@@ -152,7 +152,7 @@ var (
 
 // Dial opens a WebSocket connection to url (ws://, wss://, http:// or
 // https://) and returns it with the server's 101 response, whose Body is
-// empty. It blocks until the handshake is done, the handshake timeout
+// empty (over HTTP/2, see WithHTTP2, its 200 response). It blocks until the handshake is done, the handshake timeout
 // passes, or ctx is cancelled; ctx bounds only the handshake (bind the
 // connection to a context with WithLifetime).
 //
@@ -177,9 +177,17 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 		Proxy:            cfg.proxy,
 		MaxRedirects:     cfg.maxRedirects,
 	}
-	acc, err := hc.Dial(ctx, url)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ws: dial: %w", err)
+	var acc *handshake.Accepted
+	if cfg.hooks.http2 && isSecureURL(url) {
+		acc, err = dialHTTP2(ctx, hc, url, h2Key{addr: hostPort(url), tls: cfg.tlsConfig})
+		if err != nil {
+			return nil, nil, fmt.Errorf("ws: dial: %w", err)
+		}
+	}
+	if acc == nil {
+		if acc, err = hc.Dial(ctx, url); err != nil {
+			return nil, nil, fmt.Errorf("ws: dial: %w", err)
+		}
 	}
 	aopts, err := cfg.conn.actorOptions(acc, frame.Client)
 	if err != nil {

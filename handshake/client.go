@@ -329,6 +329,12 @@ func (c *Client) verify(resp *http.Response, key string) (*Accepted, error) {
 	if acc := resp.Header.Values("Sec-Websocket-Accept"); len(acc) != 1 || acc[0] != AcceptKey(key) {
 		return nil, ErrAccept
 	}
+	return c.negotiated(resp)
+}
+
+// negotiated checks the subprotocol and extensions of a successful answer,
+// 101 or (RFC 8441) 2xx, and returns what was agreed.
+func (c *Client) negotiated(resp *http.Response) (*Accepted, error) {
 	a := &Accepted{Response: resp}
 	if ps := resp.Header.Values("Sec-Websocket-Protocol"); len(ps) > 0 {
 		if len(ps) != 1 || !contains(c.Subprotocols, ps[0]) {
@@ -388,16 +394,41 @@ func (c *Client) Dial(ctx context.Context, rawURL string) (*Accepted, error) {
 
 func (c *Client) dialOnce(ctx context.Context, t target) (*Accepted, error) {
 	var dl deadline
-	dctx := ctx
+	conn, cancel, err := c.transport(ctx, t, &dl, []string{"http/1.1"})
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	acc, err := c.handshake(conn, t, &dl)
+	if err != nil {
+		dl.cancel()
+		conn.Close()
+		return nil, err
+	}
+	return acc, nil
+}
+
+// transport connects to t's server (through the proxy if one applies) and
+// runs TLS for wss offering alpn; dl then bounds the rest of the handshake.
+// cancel releases the dial's timeout context.
+func (c *Client) transport(ctx context.Context, t target, dl *deadline, alpn []string) (net.Conn, context.CancelFunc, error) {
+	dctx, cancel := ctx, context.CancelFunc(func() {})
 	if c.HandshakeTimeout >= 0 {
 		timeout := c.HandshakeTimeout
 		if timeout == 0 {
 			timeout = DefaultHandshakeTimeout
 		}
-		var cancel context.CancelFunc
 		dctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
 	}
+	conn, err := c.transportIn(dctx, ctx, t, dl, alpn)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return conn, cancel, nil
+}
+
+func (c *Client) transportIn(dctx, ctx context.Context, t target, dl *deadline, alpn []string) (net.Conn, error) {
 	proxy, err := c.proxyFor(t)
 	if err != nil {
 		return nil, err
@@ -422,22 +453,53 @@ func (c *Client) dialOnce(ctx context.Context, t target) (*Accepted, error) {
 		return nil, fmt.Errorf("handshake: dial: %w", errNilConn)
 	}
 	dl.start(ctx, conn, c.HandshakeTimeout)
-	acc, err := c.connect(ctx, conn, proxy, t, &dl)
+	conn, err = c.connect(ctx, conn, proxy, t, dl, alpn)
 	if err != nil {
 		dl.cancel()
-		conn.Close()
 		return nil, err
 	}
-	return acc, nil
+	return conn, nil
 }
 
-// connect runs CONNECT, TLS and the handshake on a fresh connection.
-func (c *Client) connect(ctx context.Context, conn net.Conn, proxy *url.URL, t target, dl *deadline) (*Accepted, error) {
-	var err error
+// DialTransport connects to rawURL's server as Dial does — NetDial or
+// Dialer, the proxy's CONNECT tunnel, TLS for wss and https URLs — but
+// offers alpn in TLS instead of http/1.1 and returns the connection before
+// any HTTP is sent, with its deadline cleared. It is the first half of a
+// WebSocket over HTTP/2 (RFC 8441): the caller reads the negotiated
+// protocol from the *tls.Conn's ConnectionState and speaks HTTP/2, or
+// falls back to Handshake on the same connection when the server chose
+// http/1.1.
+func (c *Client) DialTransport(ctx context.Context, rawURL string, alpn ...string) (net.Conn, error) {
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if len(alpn) == 0 {
+		alpn = []string{"http/1.1"}
+	}
+	var dl deadline
+	conn, cancel, err := c.transport(ctx, t, &dl, alpn)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	if err := dl.end(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	return conn, nil
+}
+
+// connect runs CONNECT through the proxy, if any, and TLS for wss on a
+// fresh connection; on error it has closed conn.
+func (c *Client) connect(ctx context.Context, conn net.Conn, proxy *url.URL, t target, dl *deadline, alpn []string) (net.Conn, error) {
 	if proxy != nil {
-		if conn, err = tunnel(ctx, conn, proxy, t.addr, c.TLSConfig, dl); err != nil {
+		tc, err := tunnel(ctx, conn, proxy, t.addr, c.TLSConfig, dl)
+		if err != nil {
+			conn.Close()
 			return nil, err
 		}
+		conn = tc
 	}
 	if t.secure {
 		cfg := &tls.Config{}
@@ -447,7 +509,7 @@ func (c *Client) connect(ctx context.Context, conn net.Conn, proxy *url.URL, t t
 		if cfg.ServerName == "" {
 			cfg.ServerName = t.u.Hostname()
 		}
-		cfg.NextProtos = []string{"http/1.1"}
+		cfg.NextProtos = alpn
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			tc.Close()
@@ -456,10 +518,5 @@ func (c *Client) connect(ctx context.Context, conn net.Conn, proxy *url.URL, t t
 		conn = tc
 		dl.conn = tc
 	}
-	acc, err := c.handshake(conn, t, dl)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return acc, nil
+	return conn, nil
 }
