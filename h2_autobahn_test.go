@@ -1,0 +1,130 @@
+//go:build !js
+
+package ws_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/handshake"
+	"github.com/wsactor/ws/internal/h2test"
+)
+
+// h2RawConn is an h2test stream as the Autobahn peer's connection: a
+// stream reset reads as the connection reset it stands for (RFC 8441 §5),
+// which the peer tolerates once our side has failed the connection.
+type h2RawConn struct{ *h2test.Stream }
+
+func (c h2RawConn) Write(p []byte) (int, error) {
+	n, err := c.Stream.Write(p)
+	var se *h2test.StreamError
+	if errors.As(err, &se) {
+		err = fmt.Errorf("%w: %w", syscall.ECONNRESET, err)
+	}
+	return n, err
+}
+
+// TestAutobahnHTTP2 replays the Autobahn cases of sections 1–7 and 10
+// (abCases) over RFC 8441 streams: against our echo server from a raw
+// client, all streams of one HTTP/2 connection, and from a raw server
+// against our client dialling with WithHTTP2. Expectations are those of
+// TestAutobahnServer and TestAutobahnClient; "the server closes TCP first"
+// becomes "the server ends the stream first" (END_STREAM).
+func TestAutobahnHTTP2(t *testing.T) {
+	if !h2test.ReexecWithXConnect(t) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	t.Run("server", func(t *testing.T) {
+		conns := make(chan *ws.Conn, 1)
+		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+			conns <- c
+			for m := range c.Incoming() {
+				if c.Send(ctx, m) != nil {
+					return
+				}
+			}
+		}, ws.WithAnyOrigin())
+		srv := startH2(t, wsSrv)
+		addr := srv.Listener.Addr().String()
+		hc, err := h2test.Dial(ctx, addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { hc.Close() })
+		for _, c := range abCases() {
+			t.Run(c.id, func(t *testing.T) {
+				st, err := hc.Connect(ctx, addr, "/", http.Header{"Sec-Websocket-Version": {"13"}})
+				require.NoError(t, err)
+				require.Equal(t, http.StatusOK, st.Status)
+				sc := <-conns
+				p := &abPeer{t: t, conn: h2RawConn{st}, br: bufio.NewReader(st), masked: true}
+				p.run(c)
+				// The server ends the stream first (RFC 6455 §7.1.1).
+				_, err = io.Copy(io.Discard, p.br)
+				var se *h2test.StreamError
+				if err != nil && !errors.As(err, &se) {
+					require.NoError(t, err, "waiting for the server to end the stream")
+				}
+				<-sc.Done()
+				st.Close()
+			})
+		}
+		require.NoError(t, wsSrv.Shutdown(ctx))
+	})
+
+	t.Run("client", func(t *testing.T) {
+		type run struct {
+			t    *testing.T
+			c    abCase
+			done chan error
+		}
+		var runs sync.Map // case index → run
+		srv := startH2(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			acc, err := (&handshake.Server{InsecureSkipOriginCheck: true}).Upgrade(w, r)
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer func() { <-acc.Done }()
+			defer acc.Conn.Close()
+			v, ok := runs.Load(r.URL.Query().Get("case"))
+			if !assert.True(t, ok) {
+				return
+			}
+			rn := v.(run)
+			err = errors.New("the raw server's checks failed")
+			defer func() { rn.done <- err }() // also after a require's Goexit
+			p := &abPeer{t: rn.t, conn: acc.Conn, br: acc.Reader, masked: false}
+			p.run(rn.c)
+			err = nil
+		}))
+		url, tc := wssURL(srv, "/")
+		// In parallel: the WebSockets share one HTTP/2 connection.
+		for i, c := range abCases() {
+			t.Run(c.id, func(t *testing.T) {
+				t.Parallel()
+				done := make(chan error, 1)
+				runs.Store(fmt.Sprint(i), run{t, c, done})
+				cc := echoClient(t, fmt.Sprintf("%s?case=%d", url, i), ws.WithHTTP2(), ws.WithTLSConfig(tc))
+				require.NoError(t, <-done)
+				<-cc.Done() // the handler's return ended the stream
+				var ce *ws.CloseError
+				if !errors.As(cc.Err(), &ce) {
+					t.Fatalf("client ended with %v, not a close handshake", cc.Err())
+				}
+			})
+		}
+	})
+}
