@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,10 +57,26 @@ type http1Chosen struct{ conn net.Conn }
 func (e *http1Chosen) Error() string { return "ws: server chose http/1.1" }
 
 // h2Key identifies the connections a Dial may share: the same server,
-// reached with the same TLS settings.
+// reached with the same TLS settings and the same dial and proxy functions
+// (by code address: a Dial with other hooks, such as reconnect's option
+// probe, never reuses a connection that other hooks opened).
 type h2Key struct {
-	addr string
-	tls  *tls.Config
+	addr          string
+	tls           *tls.Config
+	netDial, prox uintptr
+}
+
+func newH2Key(addr string, tc *tls.Config, netDial, proxy any) h2Key {
+	return h2Key{addr: addr, tls: tc, netDial: funcAddr(netDial), prox: funcAddr(proxy)}
+}
+
+// funcAddr is the code address of a func value, 0 for nil.
+func funcAddr(f any) uintptr {
+	v := reflect.ValueOf(f)
+	if !v.IsValid() || v.IsNil() {
+		return 0
+	}
+	return v.Pointer()
 }
 
 // h2Pool holds the live HTTP/2 connections of the process, per server.

@@ -12,11 +12,10 @@ import (
 // 8441) when the server supports it: Dial offers h2 in TLS, and if the
 // server picks it and advertises SETTINGS_ENABLE_CONNECT_PROTOCOL, the
 // WebSocket is one stream of that connection. Later Dials to the same
-// host:port with the same *tls.Config (WithTLSConfig) open their streams on
-// the same connection, up to the server's SETTINGS_MAX_CONCURRENT_STREAMS,
-// then on a new one; the connection closes when its last WebSocket ends.
-// The proxy and dial settings of the Dial that opened a connection apply
-// to it.
+// host:port with the same *tls.Config (WithTLSConfig) and the same
+// WithNetDial and WithProxy functions open their streams on the same
+// connection, up to the server's SETTINGS_MAX_CONCURRENT_STREAMS, then on a
+// new one; the connection closes when its last WebSocket ends.
 //
 // A server that picks http/1.1 in TLS gets the HTTP/1.1 upgrade on the
 // same connection; one that speaks HTTP/2 without RFC 8441 gets it on a

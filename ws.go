@@ -179,7 +179,7 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 	}
 	var acc *handshake.Accepted
 	if cfg.hooks.http2 && isSecureURL(url) {
-		acc, err = dialHTTP2(ctx, hc, url, h2Key{addr: hostPort(url), tls: cfg.tlsConfig})
+		acc, err = dialHTTP2(ctx, hc, url, newH2Key(hostPort(url), cfg.tlsConfig, cfg.hooks.netDial, cfg.proxy))
 		if err != nil {
 			return nil, nil, fmt.Errorf("ws: dial: %w", err)
 		}
