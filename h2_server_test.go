@@ -27,7 +27,7 @@ import (
 
 // startH2 serves h over TLS with HTTP/2 (and HTTP/1.1 for clients that do
 // not offer h2).
-func startH2(t *testing.T, h http.Handler) *httptest.Server {
+func startH2(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.EnableHTTP2 = true
