@@ -277,7 +277,10 @@ func (c *StreamConn) streamError(err error) error {
 		return fmt.Errorf("%w (%v)", ErrStreamReset, err)
 	case msg == "client disconnected":
 		return fmt.Errorf("%w (%v)", ErrConnectionLost, err)
-	case msg == "http2: request body closed due to handler exiting":
+	case msg == "http2: request body closed due to handler exiting", msg == "body closed by handler":
+		// The second is Go 1.27's (net/http/internal/http2/server.go:
+		// errClosedBody): net/http closes the body once the handler has
+		// returned; our own Close is reported above as net.ErrClosed.
 		return ErrHandlerReturned
 	}
 	return err
