@@ -529,7 +529,17 @@ func (c *h2Conn) readLoop() {
 			c.mu.Lock()
 			if s := c.streams[f.StreamID]; s != nil {
 				s.peerReset = true
-				s.failLocked(fmt.Errorf("%w: server sent RST_STREAM %v", handshake.ErrStreamReset, f.ErrCode))
+				err := fmt.Errorf("%w: server sent RST_STREAM %v", handshake.ErrStreamReset, f.ErrCode)
+				if s.eof && f.ErrCode == http2.ErrCodeNo {
+					// RFC 9113 §8.1: after a complete response the server
+					// may reset with NO_ERROR to stop our sending (net/http
+					// does when its handler returns first). What it sent
+					// stands: reading ends in io.EOF, writing fails.
+					s.werr = err
+					s.cond.Broadcast()
+				} else {
+					s.failLocked(err)
+				}
 				s.ended()
 			}
 			c.mu.Unlock()
@@ -673,6 +683,7 @@ type h2Stream struct {
 	sendWin   int64 // the stream's send window
 	eof       bool  // the server's END_STREAM came
 	rerr      error // reset, or the connection's end
+	werr      error // a NO_ERROR reset after the server's END_STREAM: only writing ends
 	endSent   bool  // our END_STREAM went out
 	closed    bool
 	removed   bool
@@ -704,7 +715,7 @@ func (s *h2Stream) respond() {
 // ended removes the stream from its connection once neither side can
 // send on it any more. Called with c.mu held.
 func (s *h2Stream) ended() {
-	if s.removed || !((s.eof && s.endSent) || s.rerr != nil || (s.closed && s.eof)) {
+	if s.removed || !((s.eof && s.endSent) || s.rerr != nil || s.peerReset || (s.closed && s.eof)) {
 		return
 	}
 	s.removed = true
@@ -761,7 +772,7 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		c.mu.Lock()
-		for (c.sendWin <= 0 || s.sendWin <= 0) && s.rerr == nil && !s.closed && !s.endSent {
+		for (c.sendWin <= 0 || s.sendWin <= 0) && s.rerr == nil && s.werr == nil && !s.closed && !s.endSent {
 			if !s.wdl.IsZero() && !time.Now().Before(s.wdl) {
 				c.mu.Unlock()
 				return written, os.ErrDeadlineExceeded
@@ -769,8 +780,11 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 			s.cond.Wait()
 		}
 		switch {
-		case s.rerr != nil:
+		case s.rerr != nil || s.werr != nil:
 			err := s.rerr
+			if err == nil {
+				err = s.werr
+			}
 			c.mu.Unlock()
 			return written, err
 		case s.closed || s.endSent:
@@ -807,7 +821,7 @@ func (s *h2Stream) Close() error {
 	s.closed = true
 	s.cond.Broadcast()
 	s.stopTimersLocked()
-	live := s.rerr == nil
+	live := s.rerr == nil && !s.peerReset
 	sendEnd := !s.endSent && live
 	s.endSent = true
 	reset := !s.eof && live
