@@ -248,6 +248,24 @@ func TestHTTP2Dial(t *testing.T) {
 		require.NoError(t, <-shut)
 	})
 
+	t.Run("a request header block over one frame goes in CONTINUATION frames", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		got := make(chan int, 1)
+		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+			got <- len(ws.RequestFromContext(ctx).Header.Get("X-Big"))
+		})
+		srv := startH2(t, wsSrv)
+		url, tc := wssURL(srv, "/")
+		big := strings.Repeat("0123456789", 5000) // 50 KB, over 16 KiB after Huffman coding
+		c, _, err := ws.Dial(ctx, url, ws.WithHTTP2(), ws.WithTLSConfig(tc),
+			ws.WithHeader(http.Header{"X-Big": {big}}))
+		require.NoError(t, err)
+		assert.Equal(t, len(big), <-got)
+		<-c.Done()
+		require.NoError(t, wsSrv.Shutdown(ctx))
+	})
+
 	t.Run("refusal", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
