@@ -4,11 +4,13 @@ package ws_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/frame"
 	"github.com/wsactor/ws/handshake"
 	"github.com/wsactor/ws/internal/h2test"
 )
@@ -39,7 +42,9 @@ func (c h2RawConn) Write(p []byte) (int, error) {
 // TestAutobahnHTTP2 replays the Autobahn cases of sections 1–7 and 10
 // (abCases) over RFC 8441 streams: against our echo server from a raw
 // client, all streams of one HTTP/2 connection, and from a raw server
-// against our client dialling with WithHTTP2. Expectations are those of
+// against our client dialling with WithHTTP2; and, against our server,
+// 9.x's large and fragmented messages and 12.x/13.x's permessage-deflate
+// offers and compressed echoes. Expectations are those of
 // TestAutobahnServer and TestAutobahnClient; "the server closes TCP first"
 // becomes "the server ends the stream first" (END_STREAM).
 func TestAutobahnHTTP2(t *testing.T) {
@@ -78,6 +83,151 @@ func TestAutobahnHTTP2(t *testing.T) {
 				if err != nil && !errors.As(err, &se) {
 					require.NoError(t, err, "waiting for the server to end the stream")
 				}
+				<-sc.Done()
+				st.Close()
+			})
+		}
+		require.NoError(t, wsSrv.Shutdown(ctx))
+	})
+
+	t.Run("server 9.x large messages", func(t *testing.T) {
+		conns := make(chan *ws.Conn, 1)
+		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+			conns <- c
+			for m := range c.Incoming() {
+				if c.Send(ctx, m) != nil {
+					return
+				}
+			}
+		}, ws.WithAnyOrigin())
+		srv := startH2(t, wsSrv)
+		addr := srv.Listener.Addr().String()
+		hc, err := h2test.Dial(ctx, addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { hc.Close() })
+		for _, c := range []struct {
+			id       string
+			op       frame.Opcode
+			size     int
+			fragment int
+		}{
+			{"9.1.6/16 MiB text", frame.OpText, 16 << 20, 0},
+			{"9.2.6/16 MiB binary", frame.OpBinary, 16 << 20, 0},
+			{"9.3.1/1 MiB text in 64-byte fragments", frame.OpText, 1 << 20, 64},
+			{"9.4.1/4 MiB binary in 64 KiB fragments", frame.OpBinary, 4 << 20, 64 << 10},
+		} {
+			t.Run(c.id, func(t *testing.T) {
+				st, err := hc.Connect(ctx, addr, "/", http.Header{"Sec-Websocket-Version": {"13"}})
+				require.NoError(t, err)
+				require.Equal(t, http.StatusOK, st.Status)
+				sc := <-conns
+				payload := bytes.Repeat([]byte("*"), c.size)
+				if c.op == frame.OpBinary {
+					payload = bytes.Repeat([]byte{0xfe}, c.size)
+				}
+				frag := c.fragment
+				if frag == 0 {
+					frag = len(payload)
+				}
+				done := make(chan struct{})
+				go func() { // write while reading: both directions are flow-controlled
+					defer close(done)
+					w := bufio.NewWriterSize(st, 64<<10)
+					for i := 0; i < len(payload); i += frag {
+						op := frame.OpContinuation
+						if i == 0 {
+							op = c.op
+						}
+						end := min(i+frag, len(payload))
+						_, _ = w.Write(rawFrame(end == len(payload), 0, op, true, payload[i:end]))
+					}
+					_ = w.Flush()
+				}()
+				p := &abPeer{t: t, conn: h2RawConn{st}, br: bufio.NewReaderSize(st, 64<<10), masked: true}
+				var got []byte
+				for {
+					h, b, err := p.readFrame()
+					require.NoError(t, err)
+					require.NotEqual(t, frame.OpClose, h.Opcode, "closed: %v", b)
+					got = append(got, b...)
+					if h.Fin {
+						break
+					}
+				}
+				<-done
+				require.True(t, bytes.Equal(payload, got), "echo differs")
+				p.write(closeFrame(1000, ""))
+				h, _, err := p.readFrame()
+				require.NoError(t, err)
+				require.Equal(t, frame.OpClose, h.Opcode)
+				<-sc.Done()
+				st.Close()
+			})
+		}
+		require.NoError(t, wsSrv.Shutdown(ctx))
+	})
+
+	t.Run("server 12.x-13.x compression", func(t *testing.T) {
+		data, err := os.ReadFile("docs/design.md")
+		require.NoError(t, err)
+		conns := make(chan *ws.Conn, 1)
+		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+			conns <- c
+			for m := range c.Incoming() {
+				if c.Send(ctx, m) != nil {
+					return
+				}
+			}
+		}, ws.WithAnyOrigin(), ws.WithCompression())
+		srv := startH2(t, wsSrv)
+		addr := srv.Listener.Addr().String()
+		hc, err := h2test.Dial(ctx, addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { hc.Close() })
+		for _, o := range pmdOffers() {
+			t.Run(o.id, func(t *testing.T) {
+				st, err := hc.Connect(ctx, addr, "/", http.Header{
+					"Sec-Websocket-Version":    {"13"},
+					"Sec-Websocket-Extensions": {o.offer},
+				})
+				require.NoError(t, err)
+				require.Equal(t, http.StatusOK, st.Status)
+				sc := <-conns
+				ext := st.Header.Get("Sec-Websocket-Extensions")
+				params, err := handshake.ParseExtensions(nil, ext)
+				require.NoError(t, err, "response %q", ext)
+				require.Len(t, params, 1)
+				require.Equal(t, "permessage-deflate", params[0].Name)
+				br := bufio.NewReader(st)
+				for i, n := range []int{16, 256, 4096, 16384, 131072} {
+					op := frame.OpBinary
+					if i%2 == 1 {
+						op = frame.OpText
+					}
+					var m []byte
+					for len(m) < n {
+						m = append(m, data...)
+					}
+					m = m[:n]
+					for !frame.ValidUTF8(m) {
+						m = m[:len(m)-1]
+					}
+					for _, fragSize := range []int{0, 256} {
+						writeCompressedAs(t, h2RawConn{st}, op, m, fragSize, true)
+						gotOp, got, compressed := readCompressedRsv(t, br, false)
+						require.False(t, t.Failed())
+						require.Equal(t, op, gotOp)
+						if o.bits > 0 && o.bits < 15 && len(m) > 1<<o.bits {
+							require.False(t, compressed, "a %d-byte message compressed beyond a %d-bit window", len(m), o.bits)
+						}
+						require.True(t, bytes.Equal(m, got), "echo of %d bytes (fragment %d) differs", len(m), fragSize)
+					}
+				}
+				p := &abPeer{t: t, conn: h2RawConn{st}, br: br, masked: true}
+				p.write(closeFrame(1000, ""))
+				h, _, err := p.readFrame()
+				require.NoError(t, err)
+				require.Equal(t, frame.OpClose, h.Opcode)
 				<-sc.Done()
 				st.Close()
 			})
