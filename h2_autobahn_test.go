@@ -278,3 +278,141 @@ func TestAutobahnHTTP2(t *testing.T) {
 		}
 	})
 }
+
+// TestAutobahnHTTP2ClientLargeAndCompressed: 9.x (16 MiB text and binary,
+// 1 MiB in 64-byte fragments) and 12.x/13.x (each permessage-deflate answer
+// of Autobahn's fuzzingserver, compressed echoes) from a raw server on an
+// RFC 8441 stream to our client dialling with WithHTTP2. It re-runs itself
+// with GODEBUG=http2xconnect=1.
+func TestAutobahnHTTP2ClientLargeAndCompressed(t *testing.T) {
+	if !h2test.ReexecWithXConnect(t) {
+		return
+	}
+	for _, c := range []struct {
+		id       string
+		op       frame.Opcode
+		size     int
+		fragment int
+	}{
+		{"9.1.6/16 MiB text", frame.OpText, 16 << 20, 0},
+		{"9.2.6/16 MiB binary", frame.OpBinary, 16 << 20, 0},
+		{"9.4.1/1 MiB binary in 64-byte fragments", frame.OpBinary, 1 << 20, 64},
+	} {
+		t.Run(c.id, func(t *testing.T) {
+			payload := bytes.Repeat([]byte("*"), c.size)
+			got := make(chan []byte, 1)
+			srv := startH2(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				acc, err := (&handshake.Server{InsecureSkipOriginCheck: true}).Upgrade(w, r)
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer func() { <-acc.Done }()
+				defer acc.Conn.Close()
+				var m []byte
+				defer func() { got <- m }() // also after a require's Goexit
+				wrote := make(chan struct{})
+				go func() {
+					defer close(wrote)
+					bw := bufio.NewWriterSize(acc.Conn, 64<<10)
+					frag := c.fragment
+					if frag == 0 {
+						frag = len(payload)
+					}
+					for i := 0; i < len(payload); i += frag {
+						op := frame.OpContinuation
+						if i == 0 {
+							op = c.op
+						}
+						end := min(i+frag, len(payload))
+						_, _ = bw.Write(rawFrame(end == len(payload), 0, op, false, payload[i:end]))
+					}
+					_ = bw.Flush()
+				}()
+				defer func() { <-wrote }()
+				p := &abPeer{t: t, conn: acc.Conn, br: acc.Reader, masked: false}
+				for {
+					h, b, err := p.readFrame()
+					if err != nil || h.Opcode == frame.OpClose {
+						return
+					}
+					m = append(m, b...)
+					if h.Fin {
+						break
+					}
+				}
+				p.write(closeFrame(1000, ""))
+				_, _, _ = p.readFrame()
+			}))
+			url, tc := wssURL(srv, "/")
+			cc := echoClient(t, url, ws.WithHTTP2(), ws.WithTLSConfig(tc))
+			m := <-got
+			require.True(t, bytes.Equal(payload, m), "echo differs (%d bytes)", len(m))
+			<-cc.Done()
+		})
+	}
+
+	data, err := os.ReadFile("docs/design.md")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		id         string
+		clientBits int
+		server     handshake.PerMessageDeflate
+	}{
+		{"12.x, 13.1/accept the offer", 0, handshake.PerMessageDeflate{}},
+		{"13.2/server_no_context_takeover", 0, handshake.PerMessageDeflate{ServerNoContextTakeover: true}},
+		{"13.3/client_max_window_bits=8", 15, handshake.PerMessageDeflate{ClientMaxWindowBits: 8}},
+		{"13.5/both, 8", 15, handshake.PerMessageDeflate{ServerNoContextTakeover: true, ClientMaxWindowBits: 8}},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			neg := tc.server
+			done := make(chan struct{})
+			srv := startH2(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				acc, err := (&handshake.Server{Extensions: []handshake.Negotiator{&neg}, InsecureSkipOriginCheck: true}).Upgrade(w, r)
+				if !assert.NoError(t, err) {
+					close(done)
+					return
+				}
+				defer func() { <-acc.Done }()
+				defer acc.Conn.Close()
+				defer close(done) // also after a require's Goexit
+				if acc.Deflate == nil {
+					t.Error("permessage-deflate not agreed")
+					return
+				}
+				for i, n := range []int{16, 4096, 131072} {
+					op := frame.OpBinary
+					if i%2 == 1 {
+						op = frame.OpText
+					}
+					var m []byte
+					for len(m) < n {
+						m = append(m, data...)
+					}
+					m = m[:n]
+					for !frame.ValidUTF8(m) {
+						m = m[:len(m)-1]
+					}
+					for _, fragSize := range []int{0, 256} {
+						writeCompressedAs(t, acc.Conn, op, m, fragSize, false)
+						gotOp, got := readCompressedAs(t, acc.Reader, true)
+						if gotOp != op || !bytes.Equal(m, got) {
+							t.Errorf("echo of %d bytes (fragment %d) differs", len(m), fragSize)
+							return
+						}
+					}
+				}
+				p := &abPeer{t: t, conn: acc.Conn, br: acc.Reader, masked: false}
+				p.write(closeFrame(1000, ""))
+				_, _, _ = p.readFrame()
+			}))
+			url, tlsc := wssURL(srv, "/")
+			opts := []ws.DialOption{ws.WithHTTP2(), ws.WithTLSConfig(tlsc), ws.WithCompression()}
+			if tc.clientBits != 0 {
+				opts = append(opts, ws.WithClientMaxWindowBits(tc.clientBits))
+			}
+			cc := echoClient(t, url, opts...)
+			<-done
+			<-cc.Done()
+		})
+	}
+}
