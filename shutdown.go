@@ -82,7 +82,8 @@ type requestKey struct{}
 
 // RequestFromContext returns the upgrade request of a connection run by a
 // Server, from the ctx given to the handler function, or nil. The request's
-// Body must not be read: the connection has been hijacked.
+// Body must not be read: the connection has been hijacked, or, over HTTP/2,
+// the Body is the WebSocket's stream.
 func RequestFromContext(ctx context.Context) *http.Request {
 	r, _ := ctx.Value(requestKey{}).(*http.Request)
 	return r
