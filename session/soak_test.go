@@ -1,0 +1,150 @@
+package session_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/reconnect"
+	"github.com/wsactor/ws/session"
+)
+
+// TestSoak: 200 clients, 50 numbered messages each way per client (10,000
+// each way in all), while every server-side socket is reset 5 times. Each
+// side must receive exactly 1..50 from each peer, once each, in order, and
+// no session may be lost. Compare TestSoak of package reconnect, which
+// loses messages in flight without sessions.
+func TestSoak(t *testing.T) {
+	const (
+		clients   = 200
+		perClient = 50
+		kills     = 5
+		pace      = 20 * time.Millisecond // between a sender's messages
+	)
+	var (
+		mu      sync.Mutex
+		atSrv   = make([][]int, clients) // what the server received, per client
+		atCli   = make([][]int, clients) // what each client received
+		srvDone sync.WaitGroup           // per client: the server received all
+		cliDone sync.WaitGroup           // per client: the client received all
+		lost    atomic.Int64
+	)
+	srvDone.Add(clients)
+	cliDone.Add(clients)
+	srv := newSessionServer(t, func(ctx context.Context, s *session.Session) {
+		id, _ := strconv.Atoi(s.Key())
+		go func() { // the server's own stream to the client
+			for i := 1; i <= perClient; i++ {
+				if s.Send(ctx, ws.Text(strconv.Itoa(i))) != nil {
+					return
+				}
+				time.Sleep(pace)
+			}
+		}()
+		for m := range s.Incoming() {
+			n, _ := strconv.Atoi(string(m.Data))
+			mu.Lock()
+			atSrv[id] = append(atSrv[id], n)
+			if len(atSrv[id]) == perClient {
+				srvDone.Done()
+			}
+			mu.Unlock()
+		}
+	}, session.WithKey(func(r *http.Request) (string, error) { return r.URL.Query().Get("id"), nil }))
+	ts := listen(t, srv)
+
+	var all []*reconnect.Client
+	for i := range clients {
+		c, _ := newClient(t, ts.url()+"?id="+strconv.Itoa(i),
+			[]session.Option{session.OnLost(func(*session.LostError) { lost.Add(1) })})
+		all = append(all, c)
+		go func() {
+			for m := range c.Incoming() {
+				n, _ := strconv.Atoi(string(m.Data))
+				mu.Lock()
+				atCli[i] = append(atCli[i], n)
+				if len(atCli[i]) == perClient {
+					cliDone.Done()
+				}
+				mu.Unlock()
+			}
+		}()
+		go func() {
+			for j := 1; j <= perClient; j++ {
+				select {
+				case c.Outgoing() <- ws.Text(strconv.Itoa(j)):
+				case <-c.Done():
+					return
+				}
+				time.Sleep(pace)
+			}
+		}()
+	}
+
+	for k := range kills {
+		// Every client on a connection of this round, and traffic on it.
+		for _, c := range all {
+			for c.Stats().Connects < int64(k+1) {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		time.Sleep(30 * time.Millisecond)
+		ts.kill()
+		mu.Lock()
+		var a, b int
+		for i := range clients {
+			a += len(atSrv[i])
+			b += len(atCli[i])
+		}
+		mu.Unlock()
+		t.Logf("kill %d: server has %d, clients have %d", k+1, a, b)
+	}
+	waitGroup(t, &srvDone, "the server to receive every message")
+	waitGroup(t, &cliDone, "every client to receive every message")
+
+	want := make([]int, perClient)
+	for i := range want {
+		want[i] = i + 1
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var dupOrLost int
+	for i := range clients {
+		if !assert.Equal(t, want, atSrv[i], "server from client %d", i) ||
+			!assert.Equal(t, want, atCli[i], "client %d", i) {
+			dupOrLost++
+		}
+	}
+	assert.Zero(t, dupOrLost)
+	assert.Zero(t, lost.Load(), "sessions lost")
+	var connects int64
+	for _, c := range all {
+		connects += c.Stats().Connects
+	}
+	t.Logf("%d connections", connects)
+	t.Logf("%d clients, %d messages each way in all, %d kills: delivered exactly once, in order", clients, clients*perClient, kills)
+}
+
+// waitGroup waits for wg, failing after a minute (a hang, not a timing).
+func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("gave up waiting for %s", what)
+	}
+}
+
+var _ = fmt.Sprint
+var _ = strings.Split
+var _ = reconnect.Block
