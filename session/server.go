@@ -477,6 +477,13 @@ func (s *Session) Key() string { return s.key }
 // ends.
 func (s *Session) Incoming() <-chan ws.Message { return s.in }
 
+// Connected reports whether a connection of the client is attached now.
+func (s *Session) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.att != nil
+}
+
 // Done is closed when the session has ended.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
