@@ -520,6 +520,9 @@ func (r *run) serve(conn *ws.Conn, link Link) (uptime time.Duration, own bool, e
 		c.closeMu.Unlock()
 		select {
 		case <-pumpDone:
+			if link != nil {
+				_ = link.Flush(cctx)
+			}
 		case <-cctx.Done():
 		}
 		_ = conn.Close(cctx, ws.StatusNormalClosure, "")

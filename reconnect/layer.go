@@ -44,6 +44,11 @@ type Link interface {
 	// sequential, and the Receive calls of one connection all return
 	// before the next connection's first.
 	Receive(ctx context.Context) (ws.Message, error)
+	// Flush waits, within ctx, until what Send took has been delivered
+	// as the layer defines it (e.g. acknowledged by the peer). Close calls
+	// it after writing the queue and before the close handshake, since a
+	// peer may drop messages still unread when the close frame comes.
+	Flush(ctx context.Context) error
 }
 
 // WithLayer runs every connection through l (see Layer). Default: none,

@@ -313,6 +313,28 @@ func (l *link) Receive(ctx context.Context) (ws.Message, error) {
 	}
 }
 
+// Flush waits until the server has acknowledged every message Send took,
+// the connection ends, or ctx does (reconnect.Link): the reconnect client
+// calls it before closing, so its last messages are not left unread.
+func (l *link) Flush(ctx context.Context) error {
+	c, s := l.c, l.s
+	for {
+		c.mu.Lock()
+		empty, sp := len(s.st.buf) == 0 || s.lost, s.space
+		c.mu.Unlock()
+		if empty {
+			return nil
+		}
+		select {
+		case <-sp:
+		case <-l.conn.Done():
+			return ws.ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // ended looks at why the connection ended: a close from the server that
 // ends the session makes it lost, reported by the next Attach.
 func (l *link) ended() {
