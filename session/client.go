@@ -282,13 +282,12 @@ func (l *link) Receive(ctx context.Context) (ws.Message, error) {
 				s.space = make(chan struct{})
 			}
 		}
-		if err == nil && current && f.kind == kindData {
+		if err == nil && f.kind == kindData {
+			// Also for a session lost meanwhile: what its connection still
+			// brings was received before the loss and is delivered, in
+			// order and without the duplicates of a replay, before the new
+			// session's messages.
 			deliver, err = s.st.recv(f.seq, len(f.payload))
-		}
-		if err == nil && !current && f.kind == kindData {
-			// A lost session's messages, received before the loss:
-			// delivered, in order, before the new session's.
-			deliver = true
 		}
 		if err != nil && current {
 			c.pending = c.loseLocked(s, CodeProtocol, err.Error(), ErrProtocol)
