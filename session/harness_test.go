@@ -19,16 +19,16 @@ import (
 // (kill), or stop listening and reset them all (crash), then listen again
 // on the same address.
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	addr string
 
 	mu    sync.Mutex
 	hs    *http.Server
 	conns map[net.Conn]struct{}
-	bytes atomic.Int64 // read from clients
+	bytes atomic.Int64 // read from and written to the sockets
 }
 
-func listen(t *testing.T, h http.Handler) *testServer {
+func listen(t testing.TB, h http.Handler) *testServer {
 	t.Helper()
 	s := &testServer{t: t}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -127,6 +127,12 @@ type countingConn struct {
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
 	c.n.Add(int64(n))
 	return n, err
 }
