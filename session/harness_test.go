@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/reconnect"
 	"github.com/wsactor/ws/session"
 )
@@ -174,5 +173,3 @@ func newSessionServer(t *testing.T, fn func(context.Context, *session.Session), 
 	})
 	return srv
 }
-
-func text(s string) ws.Message { return ws.Text(s) }

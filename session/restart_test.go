@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/wsactor/ws"
-	"github.com/wsactor/ws/reconnect"
 	"github.com/wsactor/ws/session"
 )
 
@@ -226,5 +225,3 @@ func TestOverflow(t *testing.T) {
 		})
 	}
 }
-
-var _ = reconnect.Block

@@ -2,10 +2,8 @@ package session_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,7 +142,3 @@ func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {
 		t.Fatalf("gave up waiting for %s", what)
 	}
 }
-
-var _ = fmt.Sprint
-var _ = strings.Split
-var _ = reconnect.Block

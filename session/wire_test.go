@@ -123,4 +123,3 @@ func newRaw(t *testing.T, url, user string) (*ws.Conn, welcome) {
 	require.NoError(t, c.Send(context.Background(), ackFrame(0)))
 	return c, w
 }
-
