@@ -34,7 +34,16 @@ type Client struct {
 	mu      sync.Mutex
 	cur     *clientSession
 	pending *LostError // a loss seen on a connection, reported by the next Attach
-	lostN   int
+	stats   ClientStats
+}
+
+// ClientStats are a Client's counters since NewClient.
+type ClientStats struct {
+	Sessions   int64 // sessions started (welcomes of a new session)
+	Resumed    int64 // connections that resumed the session
+	Lost       int64 // sessions lost (each reported to OnLost)
+	Replayed   int64 // messages written again after a resume
+	Duplicates int64 // messages received twice (a replay overlapping what had arrived) and dropped
 }
 
 // clientSession is the client's state of one session.
@@ -66,11 +75,11 @@ func (c *Client) ID() string {
 	return base64.RawURLEncoding.EncodeToString(c.cur.id)
 }
 
-// Lost returns how many sessions were lost so far.
-func (c *Client) Lost() int {
+// Stats returns the client's counters.
+func (c *Client) Stats() ClientStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lostN
+	return c.stats
 }
 
 // DialOptions offers Protocol (reconnect.Layer).
@@ -96,7 +105,7 @@ func (c *Client) loseLocked(s *clientSession, code ws.StatusCode, reason string,
 	if c.cur == s {
 		c.cur = nil
 	}
-	c.lostN++
+	c.stats.Lost++
 	return le
 }
 
@@ -174,6 +183,9 @@ func (c *Client) Attach(ctx context.Context, conn *ws.Conn) (reconnect.Link, err
 	}
 	if len(s.id) == 0 {
 		s.id = f.id
+		c.stats.Sessions++
+	} else {
+		c.stats.Resumed++
 	}
 	s.epoch = f.epoch
 	s.st.setPeer(f.maxN, f.maxB)
@@ -182,6 +194,7 @@ func (c *Client) Attach(ctx context.Context, conn *ws.Conn) (reconnect.Link, err
 		s.space = make(chan struct{})
 	}
 	replay := append([]entry(nil), s.st.after(f.last, len(s.st.buf))...)
+	c.stats.Replayed += int64(len(replay))
 	ack := s.st.takeAck()
 	c.mu.Unlock()
 
@@ -288,6 +301,9 @@ func (l *link) Receive(ctx context.Context) (ws.Message, error) {
 			// order and without the duplicates of a replay, before the new
 			// session's messages.
 			deliver, err = s.st.recv(f.seq, len(f.payload))
+			if err == nil && !deliver {
+				c.stats.Duplicates++
+			}
 		}
 		if err != nil && current {
 			c.pending = c.loseLocked(s, CodeProtocol, err.Error(), ErrProtocol)

@@ -144,7 +144,7 @@ func TestServerRestart(t *testing.T) {
 			assert.Equal(t, seq("c", 4, 6), atB.until(t, 3))
 			assert.Equal(t, append(seq("a", 1, 5), seq("b", 1, 3)...), atC.until(t, 8))
 			assert.NotEqual(t, first, sc.ID())
-			assert.Equal(t, 1, sc.Lost())
+			assert.EqualValues(t, 1, sc.Stats().Lost)
 			assert.Empty(t, lost, "the hook ran once")
 		})
 	}

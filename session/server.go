@@ -40,6 +40,19 @@ type Server struct {
 	closing  bool
 	apps     sync.WaitGroup // handler functions
 	atts     map[*attachment]struct{}
+
+	resumed, replayed, duplicates, created atomic.Int64
+}
+
+// ServerStats are a Server's counters: the sessions now, and totals
+// since NewServer.
+type ServerStats struct {
+	Sessions   int   // live sessions, attached or detached
+	Detached   int   // of which detached, waiting for their client
+	Created    int64 // sessions created
+	Resumed    int64 // connections that resumed a session
+	Replayed   int64 // messages written again after a resume
+	Duplicates int64 // messages received twice (a replay overlapping what had arrived) and dropped
 }
 
 // Session is one session on the server: the handler function's view of a
@@ -54,6 +67,7 @@ type Session struct {
 
 	mu        sync.Mutex
 	st        stream
+	written   uint64 // highest seq written on any connection
 	epoch     uint64 // latest issued
 	confirmed uint64 // latest the client proved it has
 	att       *attachment
@@ -147,19 +161,24 @@ func offers(r *http.Request, p string) bool {
 	return false
 }
 
-// Len returns the number of sessions, attached or detached.
-func (srv *Server) Len() int {
+// Len returns the number of live sessions, attached or detached.
+func (srv *Server) Len() int { return srv.Stats().Sessions }
+
+// Stats returns the server's counters.
+func (srv *Server) Stats() ServerStats {
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	n := 0
+	st := ServerStats{Detached: srv.detached.Len()}
 	for _, s := range srv.sessions {
 		s.mu.Lock()
 		if s.endErr == nil {
-			n++
+			st.Sessions++
 		}
 		s.mu.Unlock()
 	}
-	return n
+	srv.mu.Unlock()
+	st.Created, st.Resumed = srv.created.Load(), srv.resumed.Load()
+	st.Replayed, st.Duplicates = srv.replayed.Load(), srv.duplicates.Load()
+	return st
 }
 
 // Shutdown ends every session (ErrEnded; connected clients get CodeEnded
@@ -293,6 +312,12 @@ func (srv *Server) attach(ctx context.Context, conn *ws.Conn, key string, hello 
 		panic("session: ack checked above: " + err.Error())
 	}
 	s.st.setPeer(hello.maxN, hello.maxB)
+	if resumed {
+		srv.resumed.Add(1)
+		if s.written > hello.last {
+			srv.replayed.Add(int64(s.written - hello.last))
+		}
+	}
 	if s.att != nil {
 		s.att.cancel(&closeCause{CodeSuperseded, "superseded by a newer connection"})
 		s.att = nil
@@ -323,6 +348,7 @@ func (srv *Server) newSessionLocked(key string) *Session {
 	}
 	s.ctx, s.end = context.WithCancelCause(context.Background())
 	srv.sessions[string(id)] = s
+	srv.created.Add(1)
 	srv.apps.Add(1)
 	go srv.runApp(s)
 	return s
@@ -598,6 +624,9 @@ func (s *Session) writer(att *attachment, from uint64) {
 				written = e.seq
 			}
 			clear(batch[:n])
+			s.mu.Lock()
+			s.written = max(s.written, written)
+			s.mu.Unlock()
 			continue
 		}
 		if sendAck {
@@ -690,6 +719,7 @@ func (s *Session) deliver(att *attachment, f frame) bool {
 		return false
 	}
 	if !ok {
+		s.srv.duplicates.Add(1)
 		return true
 	}
 	att.signal() // the writer owes an ack

@@ -25,8 +25,27 @@ func TestSoak(t *testing.T) {
 		clients   = 200
 		perClient = 50
 		kills     = 5
-		pace      = 20 * time.Millisecond // between a sender's messages
+		pace      = 5 * time.Millisecond // between a sender's messages
 	)
+	// Each sender spreads its messages over the kills+1 connection
+	// rounds: message j goes in round (j-1)*(kills+1)/perClient, once
+	// gate[round] is open. A round's gate opens when every client is on a
+	// connection of the round, and the kill comes 20 ms later, while the
+	// round's messages are being sent (about 9 per sender, 5 ms apart):
+	// on a loaded machine too, every kill finds messages in flight both
+	// ways, and others are queued during the outage.
+	gate := make([]chan struct{}, kills+1)
+	for i := range gate {
+		gate[i] = make(chan struct{})
+	}
+	wait := func(done <-chan struct{}, j int) bool {
+		select {
+		case <-gate[(j-1)*(kills+1)/perClient]:
+			return true
+		case <-done:
+			return false
+		}
+	}
 	var (
 		mu      sync.Mutex
 		atSrv   = make([][]int, clients) // what the server received, per client
@@ -41,7 +60,7 @@ func TestSoak(t *testing.T) {
 		id, _ := strconv.Atoi(s.Key())
 		go func() { // the server's own stream to the client
 			for i := 1; i <= perClient; i++ {
-				if s.Send(ctx, ws.Text(strconv.Itoa(i))) != nil {
+				if !wait(ctx.Done(), i) || s.Send(ctx, ws.Text(strconv.Itoa(i))) != nil {
 					return
 				}
 				time.Sleep(pace)
@@ -60,10 +79,12 @@ func TestSoak(t *testing.T) {
 	ts := listen(t, srv)
 
 	var all []*reconnect.Client
+	var scs []*session.Client
 	for i := range clients {
-		c, _ := newClient(t, ts.url()+"?id="+strconv.Itoa(i),
+		c, sc := newClient(t, ts.url()+"?id="+strconv.Itoa(i),
 			[]session.Option{session.OnLost(func(*session.LostError) { lost.Add(1) })})
 		all = append(all, c)
+		scs = append(scs, sc)
 		go func() {
 			for m := range c.Incoming() {
 				n, _ := strconv.Atoi(string(m.Data))
@@ -77,6 +98,9 @@ func TestSoak(t *testing.T) {
 		}()
 		go func() {
 			for j := 1; j <= perClient; j++ {
+				if !wait(c.Done(), j) {
+					return
+				}
 				select {
 				case c.Outgoing() <- ws.Text(strconv.Itoa(j)):
 				case <-c.Done():
@@ -87,14 +111,18 @@ func TestSoak(t *testing.T) {
 		}()
 	}
 
-	for k := range kills {
-		// Every client on a connection of this round, and traffic on it.
+	for k := range kills + 1 {
+		// Every client on a connection of this round, then its traffic.
 		for _, c := range all {
 			for c.Stats().Connects < int64(k+1) {
 				time.Sleep(5 * time.Millisecond)
 			}
 		}
-		time.Sleep(30 * time.Millisecond)
+		close(gate[k])
+		if k == kills {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 		ts.kill()
 		mu.Lock()
 		var a, b int
@@ -124,10 +152,17 @@ func TestSoak(t *testing.T) {
 	assert.Zero(t, dupOrLost)
 	assert.Zero(t, lost.Load(), "sessions lost")
 	var connects int64
-	for _, c := range all {
+	var cs session.ClientStats
+	for i, c := range all {
 		connects += c.Stats().Connects
+		st := scs[i].Stats()
+		cs.Resumed += st.Resumed
+		cs.Replayed += st.Replayed
+		cs.Duplicates += st.Duplicates
 	}
-	t.Logf("%d connections", connects)
+	ss := srv.Stats()
+	t.Logf("%d connections, %d resumed; replayed by the clients %d, by the server %d; duplicates dropped at the server %d, at the clients %d",
+		connects, cs.Resumed, cs.Replayed, ss.Replayed, ss.Duplicates, cs.Duplicates)
 	t.Logf("%d clients, %d messages each way in all, %d kills: delivered exactly once, in order", clients, clients*perClient, kills)
 }
 
