@@ -16,7 +16,8 @@ import (
 	"github.com/wsactor/ws/session"
 )
 
-// registry runs sessions that only read, and finds them by id.
+// registry runs sessions that only read, and finds them by id (waiting
+// for the ones the test knows exist).
 type registry struct {
 	mu sync.Mutex
 	m  map[string]*session.Session
@@ -35,11 +36,16 @@ func (r *registry) fn(ctx context.Context, s *session.Session) {
 
 func (r *registry) get(t *testing.T, id []byte) *session.Session {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	s := r.m[base64.RawURLEncoding.EncodeToString(id)]
-	require.NotNil(t, s)
-	return s
+	key := base64.RawURLEncoding.EncodeToString(id)
+	for { // the handler registers it on its own goroutine
+		r.mu.Lock()
+		s := r.m[key]
+		r.mu.Unlock()
+		if s != nil {
+			return s
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // detached resets c and waits until the server has detached its session.
