@@ -51,6 +51,9 @@ type Link interface {
 	Flush(ctx context.Context) error
 }
 
-// WithLayer runs every connection through l (see Layer). Default: none,
-// messages go to and from the connection as they are.
+// WithLayer runs every connection through l (see Layer). Send then
+// returns nil once l's Link took the message, and what that promises is
+// l's to say (package session: delivered exactly once while the session
+// lives). Default: none, messages go to and from the connection as they
+// are.
 func WithLayer(l Layer) Option { return func(c *config) { c.layer = l } }
