@@ -25,7 +25,8 @@ type Layer interface {
 	// Run's does, on Close, or when conn ends; ctx bounds the Attach call,
 	// not the Link. An error closes conn with 1000 unless the layer
 	// closed it already, and counts as a failed attempt (classified like
-	// any other).
+	// any other). OnConnect still runs after it, but conn now carries the
+	// layer's frames: OnConnect must not send or read messages on it.
 	Attach(ctx context.Context, conn *ws.Conn) (Link, error)
 }
 

@@ -196,6 +196,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	for _, s := range srv.sessions {
 		s.mu.Lock()
 		srv.endLocked(s, ErrEnded, CodeEnded, "server shutting down")
+		if s.timer != nil { // an overflowed session's tombstone
+			s.timer.Stop()
+		}
 		s.mu.Unlock()
 		delete(srv.sessions, string(s.id))
 	}
@@ -466,7 +469,7 @@ func (srv *Server) endLocked(s *Session, err error, code ws.StatusCode, reason s
 	srv.undetachLocked(s)
 	s.st.buf, s.st.bytes = nil, 0
 	if errors.Is(err, ErrOverflow) && !srv.closing {
-		time.AfterFunc(srv.cfg.detached, func() {
+		s.timer = time.AfterFunc(srv.cfg.detached, func() {
 			srv.mu.Lock()
 			defer srv.mu.Unlock()
 			if srv.sessions[string(s.id)] == s {
