@@ -104,7 +104,7 @@ func TestBadInput(t *testing.T) {
 			require.Zero(t, code)
 			w2 := parseWelcome(t, m)
 			require.EqualValues(t, 2, w2.epoch)
-			require.NoError(t, c2.Send(context.Background(), ackFrame(0))) // confirms epoch 2
+			confirm(t, c2, 1) // the server knows the client has epoch 2
 			reg.detached(t, c2, w.id)
 			_, code = exchange(t, rawDial(t, url, "alice"), helloFrame(w.id, w.epoch, 0))
 			return code

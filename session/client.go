@@ -171,6 +171,8 @@ func (c *Client) Attach(ctx context.Context, conn *ws.Conn) (reconnect.Link, err
 		err = fmt.Errorf("%w: expected a welcome", ErrProtocol)
 	case len(s.id) != 0 && (!f.resumed || !bytes.Equal(f.id, s.id)):
 		err = fmt.Errorf("%w: welcome for another session", ErrProtocol)
+	case len(s.id) == 0 && f.resumed:
+		err = fmt.Errorf("%w: welcome resumes a session never asked for", ErrProtocol)
 	case f.last < s.st.acked || f.last >= s.st.next:
 		err = fmt.Errorf("%w: welcome acknowledges a message never sent", ErrProtocol)
 	}

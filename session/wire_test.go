@@ -123,3 +123,27 @@ func newRaw(t *testing.T, url, user string) (*ws.Conn, welcome) {
 	require.NoError(t, c.Send(context.Background(), ackFrame(0)))
 	return c, w
 }
+
+// confirm sends data message seq and waits for the server's ack of it:
+// the server has then read every frame before it, among them what
+// confirms the connection's epoch.
+func confirm(t *testing.T, c *ws.Conn, seq uint64) {
+	t.Helper()
+	m, code := exchange(t, c, dataFrame(seq, "x"))
+	require.Zero(t, code)
+	require.Equal(t, ackFrame(seq).Data, m.Data)
+}
+
+func welcomeFrame(id []byte, epoch, last uint64, resumed bool) ws.Message {
+	k := byte(0x04)
+	if resumed {
+		k |= 0x10
+	}
+	b := []byte{k}
+	b = binary.AppendUvarint(b, uint64(len(id)))
+	b = append(b, id...)
+	for _, v := range []uint64{epoch, last, 1024, 1 << 20} {
+		b = binary.AppendUvarint(b, v)
+	}
+	return ws.Binary(b)
+}
