@@ -2,6 +2,7 @@ package reconnect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -80,7 +81,7 @@ func New(url string, opts ...Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if err := checkDialOptions(url, cfg.dialOpts); err != nil {
+	if err := checkDialOptions(url, cfg.allDialOpts()); err != nil {
 		return nil, err
 	}
 	c := &Client{
@@ -209,6 +210,8 @@ func (c *Client) Run(ctx context.Context) error {
 	r := &run{c: c, quit: make(chan struct{}), intakeEnd: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
+	r.life, r.lifeEnd = context.WithCancel(context.Background())
+	defer r.lifeEnd()
 	c.intakeMu.Lock()
 	c.intakeEnd = r.intakeEnd
 	c.intakeMu.Unlock()
@@ -230,9 +233,13 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 	err := r.loop(ctx)
 	close(r.quit)
+	r.lifeEnd()
 	r.cancel()
 	wg.Wait()
 	r.fwd.Wait()
+	if r.held != nil { // handed back by a Layer on the last connection
+		r.held.finish(ErrClosed)
+	}
 	c.finish()
 	return err
 }
@@ -343,6 +350,10 @@ type run struct {
 
 	fwd     sync.WaitGroup // incoming forwarders (they may outlive a connection)
 	lastFwd chan struct{}  // closed when the previous connection's forwarder is done
+
+	life    context.Context // ends when the loop has returned: a Link's Receive stops
+	lifeEnd context.CancelFunc
+	held    *item // a message a Link handed back (ErrNotSent), written first next time
 }
 
 // loop is the supervisor: connect, serve, classify, wait, again. It
@@ -359,14 +370,14 @@ func (r *run) loop(parent context.Context) error {
 		c.setState(StateConnecting)
 		c.stats.attempts.Add(1)
 		c.emit(Connecting{Attempt: attempt})
-		conn, resp, err := r.connect()
+		conn, link, resp, err := r.connect()
 		if err == nil {
 			c.stats.connects.Add(1)
 			c.setState(StateConnected)
 			c.emit(Connected{Attempt: attempt, Response: resp})
 			var uptime time.Duration
 			var own bool
-			uptime, own, err = r.serve(conn)
+			uptime, own, err = r.serve(conn, link)
 			if own {
 				return r.ownEnd(parent)
 			}
@@ -429,22 +440,23 @@ func (r *run) giveUp(err error) error {
 	return err
 }
 
-// connect makes one attempt: header, dial, OnConnect.
-func (r *run) connect() (*ws.Conn, *http.Response, error) {
+// connect makes one attempt: header, dial, the layer's Attach, OnConnect.
+// link is nil without a layer.
+func (r *run) connect() (*ws.Conn, Link, *http.Response, error) {
 	c := r.c
 	var h http.Header
 	if c.cfg.header != nil {
 		var err error
 		if h, err = c.cfg.header(r.ctx); err != nil {
-			return nil, nil, fmt.Errorf("header: %w", err)
+			return nil, nil, nil, fmt.Errorf("header: %w", err)
 		}
 	}
 	conn, resp, err := c.dial(r.ctx, h)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if c.cfg.onConnect == nil {
-		return conn, resp, nil
+	if c.cfg.onConnect == nil && c.cfg.layer == nil {
+		return conn, nil, resp, nil
 	}
 	octx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
@@ -455,11 +467,20 @@ func (r *run) connect() (*ws.Conn, *http.Response, error) {
 		case <-octx.Done():
 		}
 	}()
-	if err := c.cfg.onConnect(octx, conn); err != nil {
-		r.drop(conn, ws.StatusNormalClosure)
-		return nil, nil, fmt.Errorf("OnConnect: %w", err)
+	var link Link
+	if c.cfg.layer != nil {
+		if link, err = c.cfg.layer.Attach(octx, conn); err != nil {
+			r.drop(conn, ws.StatusNormalClosure)
+			return nil, nil, nil, fmt.Errorf("layer: %w", err)
+		}
 	}
-	return conn, resp, nil
+	if c.cfg.onConnect != nil {
+		if err := c.cfg.onConnect(octx, conn); err != nil {
+			r.drop(conn, ws.StatusNormalClosure)
+			return nil, nil, nil, fmt.Errorf("OnConnect: %w", err)
+		}
+	}
+	return conn, link, resp, nil
 }
 
 // drop closes conn with code and waits for it; the connection's close
@@ -471,16 +492,20 @@ func (r *run) drop(conn *ws.Conn, code ws.StatusCode) {
 
 // serve runs a connection until it ends (err, uptime) or the client ends
 // it (own is true).
-func (r *run) serve(conn *ws.Conn) (uptime time.Duration, own bool, err error) {
+func (r *run) serve(conn *ws.Conn, link Link) (uptime time.Duration, own bool, err error) {
 	c, start := r.c, time.Now()
 
 	prev, mine := r.lastFwd, make(chan struct{})
 	r.lastFwd = mine
 	r.fwd.Add(1)
-	go r.forward(conn, prev, mine)
+	if link != nil {
+		go r.forwardLink(link, prev, mine)
+	} else {
+		go r.forward(conn, prev, mine)
+	}
 
 	pumpDone := make(chan struct{})
-	go r.pump(conn, pumpDone)
+	go r.pump(conn, link, pumpDone)
 
 	select {
 	case <-conn.Done():
@@ -495,6 +520,9 @@ func (r *run) serve(conn *ws.Conn) (uptime time.Duration, own bool, err error) {
 		c.closeMu.Unlock()
 		select {
 		case <-pumpDone:
+			if link != nil {
+				_ = link.Flush(cctx)
+			}
 		case <-cctx.Done():
 		}
 		_ = conn.Close(cctx, ws.StatusNormalClosure, "")
@@ -508,7 +536,7 @@ func (r *run) serve(conn *ws.Conn) (uptime time.Duration, own bool, err error) {
 
 // pump writes queued messages on conn in order until conn ends, the run
 // ends, or (after Close) the intake has stopped and the queue is empty.
-func (r *run) pump(conn *ws.Conn, done chan<- struct{}) {
+func (r *run) pump(conn *ws.Conn, link Link, done chan<- struct{}) {
 	defer close(done)
 	c := r.c
 	ctx, cancel := context.WithCancel(context.Background())
@@ -530,12 +558,23 @@ func (r *run) pump(conn *ws.Conn, done chan<- struct{}) {
 		}
 	}()
 	defer func() { cancel(); <-abort }()
+	send := conn.Send
+	if link != nil {
+		send = link.Send
+	}
 	for {
-		it := c.q.take(abort, r.intakeEnd)
+		it := r.held
+		r.held = nil
 		if it == nil {
-			return
+			if it = c.q.take(abort, r.intakeEnd); it == nil {
+				return
+			}
 		}
-		if err := conn.Send(ctx, it.msg); err != nil {
+		if err := send(ctx, it.msg); err != nil {
+			if errors.Is(err, ErrNotSent) {
+				r.held = it
+				return
+			}
 			err = fmt.Errorf("%w: %w", ErrMaybeLost, err)
 			it.finish(err)
 			c.dropped(it.msg, err)
@@ -571,6 +610,32 @@ func (r *run) forward(conn *ws.Conn, prev <-chan struct{}, done chan<- struct{})
 			case <-r.quit:
 				return
 			}
+		case <-r.quit:
+			return
+		}
+	}
+}
+
+// forwardLink is forward for a connection run through a Layer: it copies
+// what the link's Receive returns.
+func (r *run) forwardLink(link Link, prev <-chan struct{}, done chan<- struct{}) {
+	defer r.fwd.Done()
+	defer close(done)
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-r.quit:
+			return
+		}
+	}
+	for {
+		m, err := link.Receive(r.life)
+		if err != nil {
+			return
+		}
+		select {
+		case r.c.incoming <- m:
+			r.c.stats.received.Add(1)
 		case <-r.quit:
 			return
 		}

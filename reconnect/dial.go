@@ -16,11 +16,20 @@ import (
 // of this attempt after them so that it wins over a ws.WithHeader among
 // them.
 func (c *Client) dial(ctx context.Context, h http.Header) (*ws.Conn, *http.Response, error) {
-	opts := c.cfg.dialOpts
+	opts := c.cfg.allDialOpts()
 	if c.cfg.header != nil {
 		opts = append(opts[:len(opts):len(opts)], ws.WithHeader(h))
 	}
 	return c.cfg.dial(ctx, c.url, opts...)
+}
+
+// allDialOpts is WithDialOptions' options, then the layer's.
+func (c *config) allDialOpts() []ws.DialOption {
+	if c.layer == nil {
+		return c.dialOpts
+	}
+	opts := c.dialOpts
+	return append(opts[:len(opts):len(opts)], c.layer.DialOptions()...)
 }
 
 // errProbe ends checkDialOptions' dial before any I/O.

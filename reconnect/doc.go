@@ -29,7 +29,11 @@
 // on top (sequence numbers and resume-from in OnConnect); the
 // examples/reconnect program runs it.
 //
-// What it does not do: resend in-flight messages, deduplicate, persist the
-// queue, or follow redirects itself (ws.WithRedirects in WithDialOptions
-// makes each dial follow them).
+// WithLayer runs a protocol over every connection: with package session's
+// Client, delivery becomes exactly-once and in order across reconnects for
+// as long as the session lives.
+//
+// What it does not do on its own: resend in-flight messages, deduplicate,
+// persist the queue, or follow redirects itself (ws.WithRedirects in
+// WithDialOptions makes each dial follow them).
 package reconnect

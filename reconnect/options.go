@@ -51,6 +51,7 @@ type config struct {
 	events        int
 	onConnect     func(context.Context, *ws.Conn) error
 	onDisconnect  func(*ws.Conn, error)
+	layer         Layer
 }
 
 func defaultConfig() config {
