@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chatcluster/internal/redistest"
+	"github.com/wsactor/ws/examples/chatcluster/redishub"
+	"github.com/wsactor/ws/internal/wstest"
+)
+
+func urlsOf(nodes []*node) []string {
+	urls := make([]string, len(nodes))
+	for i, n := range nodes {
+		urls[i] = n.url()
+	}
+	return urls
+}
+
+// TestClusterRoom: three nodes and a Redis form one room: a member on
+// each node sees the others' lines and the same member list.
+func TestClusterRoom(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := wstest.DeadlineAfter(t, 60*time.Second)
+	nodes := startNodes(t, rs, 3)
+	urls := urlsOf(nodes)
+	names := []string{"ann", "ben", "cat"}
+	clients := make([]*client, len(names))
+	for i, name := range names {
+		clients[i] = newClient(t, ctx, name, urls, i)
+	}
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	var want []string
+	for _, c := range clients {
+		require.NoError(t, c.rc.Send(ctx, ws.Text("hi from "+c.name)))
+		want = append(want, c.name+": hi from "+c.name)
+	}
+	for _, c := range clients {
+		c.waitLines(t, ctx, want...)
+		for _, l := range want {
+			require.Equal(t, 1, c.count(l), "%s got %q more than once", c.name, l)
+		}
+	}
+	for i, c := range clients {
+		require.Equal(t, urls[i], c.node.Load(), "each client is on its own node")
+	}
+}
+
+// phaseStats counts, for the lines sent in one phase, the deliveries
+// expected (lines × clients), lost and duplicated.
+type phaseStats struct {
+	name                           string
+	lines, maybeLost               int
+	expected, lost, dup, lostLines int
+}
+
+// TestClusterRollingRestart: six clients chat through three nodes while
+// each node in turn gets SIGTERM, drains (1001) and comes back. Clients
+// reconnect to the next node. Every line sent is counted at every client:
+// outside the restarts nothing may be lost, nowhere may anything be
+// duplicated; the loss during each restart is reported.
+func TestClusterRollingRestart(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := wstest.DeadlineAfter(t, 100*time.Second)
+	nodes := startNodes(t, rs, 3, "-history", "0")
+	urls := urlsOf(nodes)
+	const nClients = 6
+	clients := make([]*client, nClients)
+	var names []string
+	for i := range clients {
+		clients[i] = newClient(t, ctx, fmt.Sprintf("c%d", i), urls, i%len(nodes))
+		names = append(names, clients[i].name)
+	}
+	slices.Sort(names)
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+
+	type sent struct {
+		phase     int
+		maybeLost bool
+	}
+	var (
+		phase  atomic.Int32
+		sentMu sync.Mutex
+		sends  = make(map[string]sent) // "c0: c0-17" → phase
+		stop   = make(chan struct{})
+		wg     sync.WaitGroup
+	)
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(40 * time.Millisecond)
+			defer tick.Stop()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				text := fmt.Sprintf("%s-%d", c.name, k)
+				p := int(phase.Load())
+				err := c.rc.Send(ctx, ws.Text(text))
+				sentMu.Lock()
+				sends[c.name+": "+text] = sent{phase: p, maybeLost: err != nil}
+				sentMu.Unlock()
+				if ctx.Err() != nil {
+					return
+				}
+			}
+		}()
+	}
+
+	waitTraffic(t, ctx, clients, 50)
+	for i, n := range nodes {
+		var moved []*client
+		before := map[*client]int32{}
+		for _, c := range clients {
+			if c.node.Load() == n.url() {
+				moved = append(moved, c)
+				before[c] = c.connects.Load()
+			}
+		}
+		phase.Store(int32(i + 1))
+		n.stop()
+		require.NoError(t, n.lastExit(), "node %d exits cleanly on SIGTERM", i+1)
+		n.start()
+		for _, c := range moved {
+			c.waitUntil(t, ctx, "reconnect", func() bool { return c.connects.Load() > before[c] })
+		}
+		waitTraffic(t, ctx, clients, 30)
+		t.Logf("restart of node %d: %d clients moved", i+1, len(moved))
+	}
+	phase.Store(int32(len(nodes) + 1))
+	waitTraffic(t, ctx, clients, 50)
+	close(stop)
+	wg.Wait()
+
+	// Each sender's lines are published in order, so once every client
+	// has every sender's last line it has everything it will get.
+	var fins []string
+	for _, c := range clients {
+		require.NoError(t, c.rc.Send(ctx, ws.Text("fin")))
+		fins = append(fins, c.name+": fin")
+	}
+	for _, c := range clients {
+		c.waitLines(t, ctx, fins...)
+		c.waitMembers(t, ctx, names)
+	}
+
+	stats := make([]phaseStats, len(nodes)+2)
+	stats[0].name = "steady, before"
+	for i := range nodes {
+		stats[i+1].name = fmt.Sprintf("restart of node %d", i+1)
+	}
+	stats[len(nodes)+1].name = "steady, after"
+	for line, s := range sends {
+		st := &stats[s.phase]
+		st.lines++
+		if s.maybeLost {
+			st.maybeLost++
+		}
+		lostHere := false
+		for _, c := range clients {
+			st.expected++
+			switch n := c.count(line); {
+			case n == 0:
+				st.lost++
+				lostHere = true
+			case n > 1:
+				st.dup += n - 1
+			}
+		}
+		if lostHere {
+			st.lostLines++
+		}
+	}
+	t.Logf("%-20s %6s %9s %6s %6s %5s %10s", "phase", "lines", "delivered", "lost", "lost%", "dup", "send-lost")
+	for _, s := range stats {
+		pct := 0.0
+		if s.expected > 0 {
+			pct = 100 * float64(s.lost) / float64(s.expected)
+		}
+		t.Logf("%-20s %6d %9d %6d %5.1f%% %5d %10d", s.name, s.lines, s.expected-s.lost, s.lost, pct, s.dup, s.maybeLost)
+	}
+	for _, s := range stats {
+		require.Zero(t, s.dup, "%s: duplicated deliveries", s.name)
+	}
+	require.Zero(t, stats[0].lost, "nothing lost before the restarts")
+	require.Zero(t, stats[len(stats)-1].lost, "nothing lost after the restarts")
+}
+
+// TestClusterRedisRestart: Redis goes away mid-chat. Every member is told
+// ("* relay unavailable"), a line sent meanwhile comes back to its sender
+// as not delivered, and when Redis is back the nodes resubscribe, tell
+// their members, rewrite their presence, and the room works again.
+func TestClusterRedisRestart(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := wstest.DeadlineAfter(t, 60*time.Second)
+	nodes := startNodes(t, rs, 3)
+	urls := urlsOf(nodes)
+	names := []string{"ann", "ben", "cat"}
+	clients := make([]*client, len(names))
+	for i, name := range names {
+		clients[i] = newClient(t, ctx, name, urls, i)
+	}
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	require.NoError(t, clients[0].rc.Send(ctx, ws.Text("before")))
+	for _, c := range clients {
+		c.waitLines(t, ctx, "ann: before")
+	}
+
+	from := make([]int, len(clients))
+	for i, c := range clients {
+		from[i] = c.noticeCount()
+	}
+	rs.Stop()
+	for i, c := range clients {
+		from[i] = c.waitNotice(t, ctx, redishub.UnavailableLine, from[i]) + 1
+	}
+	require.NoError(t, clients[1].rc.Send(ctx, ws.Text("during the outage")))
+	clients[1].waitNotice(t, ctx, "* not delivered (relay unavailable", from[1])
+
+	rs.Restart()
+	for i, c := range clients {
+		c.waitNotice(t, ctx, redishub.RestoredLine, from[i])
+	}
+	// The restarted Redis is empty: the member list comes back from the
+	// presence the nodes rewrite.
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	require.NoError(t, clients[2].rc.Send(ctx, ws.Text("after")))
+	for _, c := range clients {
+		c.waitLines(t, ctx, "cat: after")
+		require.Zero(t, c.count("ben: during the outage"), "a line refused during the outage is not delivered later")
+	}
+	for _, c := range clients {
+		for _, l := range c.notices {
+			require.False(t, strings.HasPrefix(l, "* dropped"), "%s: %s", c.name, l)
+		}
+	}
+	_ = context.Background
+}
