@@ -141,6 +141,16 @@ func (n *node) stop() {
 	}
 }
 
+// kill ends the node with SIGKILL: no drain, no goodbye to Redis.
+func (n *node) kill() {
+	n.mu.Lock()
+	cmd, done := n.cmd, n.done
+	n.cmd = nil
+	n.mu.Unlock()
+	_ = cmd.Process.Kill()
+	<-done
+}
+
 // lastExit is the result of the node's last run.
 func (n *node) lastExit() error {
 	n.mu.Lock()

@@ -53,6 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	redisURL := fs.String("redis", "redis://localhost:6379/0", "Redis to share the rooms through")
 	node := fs.String("node", "", "this node's name in presence keys (default: the listening address)")
 	history := fs.Int("history", 50, "lines of history a newcomer receives (those this node has seen)")
+	ttl := fs.Duration("presence-ttl", 15*time.Second, "how long a node's presence outlives it if it dies without draining")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,8 +68,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *node == "" {
 		*node = ln.Addr().String()
 	}
+	if opt.MaxRetries == 0 {
+		// One retry covers a pooled connection that a Redis restart
+		// broke; more would keep a member waiting for seconds to learn
+		// that its line was not delivered.
+		opt.MaxRetries = 1
+	}
 	rdb := redis.NewClient(opt)
-	hub := redishub.New(rdb, redishub.Options{Node: *node, History: *history})
+	hub := redishub.New(rdb, redishub.Options{Node: *node, History: *history, TTL: *ttl})
 
 	err = chatroom.Serve(ctx, ln, hub, stdout)
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -437,19 +437,26 @@ func (h *Hub) refresh() {
 	tick := time.NewTicker(h.opt.TTL / 3)
 	defer tick.Stop()
 	for {
-		write := false
+		write, tell := false, false
 		select {
 		case <-h.ctx.Done():
 			return
 		case <-tick.C:
 			write = true
 		case <-h.kickWrite:
-			write = true
+			write, tell = true, true
 		case <-h.kickList:
 		}
 		ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 		if write {
 			h.writePresence(ctx)
+		}
+		if tell {
+			// Redis is back, and empty if it restarted: the other nodes
+			// learn of this node's members now, not at their next tick.
+			for _, room := range h.local.Rooms() {
+				h.presenceChanged(ctx, room)
+			}
 		}
 		for _, room := range h.local.Rooms() {
 			h.sendList(ctx, room)
