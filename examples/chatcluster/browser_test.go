@@ -16,9 +16,9 @@ import (
 
 // pageScript drives a chat page: wait for the member list members, say
 // hello, wait for every line in want, then say "NAME ready". If offline is
-// set, wait for the node to go away, type a line while offline (the page
-// queues it), and wait until it comes back through the room after the
-// page reconnected; otherwise wait for that line from the other page.
+// set, type a line as soon as the page goes offline (the page queues it)
+// and wait until it comes back through the room after the page
+// reconnected; otherwise wait for that line from the other page.
 const pageScript = `
 (async () => {
   const want = %s, members = %s, name = %q, offline = %t, afterLine = %q;
@@ -32,15 +32,24 @@ const pageScript = `
     window.chat.send('hello from ' + name);
     await until(() => want.every((w) => lines().includes(w)));
     result.membersBefore = window.chat.members();
-    window.chat.send(name + ' ready');
     if (offline) {
-      await until(() => window.chat.state() !== 'connected');
-      result.states.push(window.chat.state());
-      window.chat.send('typed offline');
-      result.queuedWhileOffline = window.chat.queued();
+      // Type as soon as the page notices, before it can reconnect.
+      let typed;
+      const wasTyped = new Promise((resolve) => { typed = resolve; });
+      window.chat.onstate = (s) => {
+        result.states.push(s);
+        if (s !== 'connected' && !result.queuedWhileOffline) {
+          window.chat.send('typed offline');
+          result.queuedWhileOffline = window.chat.queued();
+          typed();
+        }
+      };
+      window.chat.send(name + ' ready');
+      await wasTyped;
       await until(() => window.chat.state() === 'connected');
-      result.states.push(window.chat.state());
       result.connects = window.chat.connects();
+    } else {
+      window.chat.send(name + ' ready');
     }
     await until(() => lines().includes(afterLine) && sameMembers());
     result.membersAfter = window.chat.members();
