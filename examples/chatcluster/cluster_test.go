@@ -60,9 +60,12 @@ func TestClusterRoom(t *testing.T) {
 // phaseStats counts, for the lines sent in one phase, the deliveries
 // expected (lines × clients), lost and duplicated.
 type phaseStats struct {
-	name                           string
-	lines, maybeLost               int
-	expected, lost, dup, lostLines int
+	name             string
+	moved            int // clients whose node restarted
+	lines, maybeLost int // lines sent; of them, Send said ErrMaybeLost
+	expected         int // lines × clients
+	lost, dup        int // deliveries
+	lostEverywhere   int // lines no client received
 }
 
 // TestClusterRollingRestart: six clients chat through three nodes while
@@ -124,12 +127,13 @@ func TestClusterRollingRestart(t *testing.T) {
 	}
 
 	waitTraffic(t, ctx, clients, 50)
+	moved := make([]int, len(nodes))
 	for i, n := range nodes {
-		var moved []*client
+		var movers []*client
 		before := map[*client]int32{}
 		for _, c := range clients {
 			if c.node.Load() == n.url() {
-				moved = append(moved, c)
+				movers = append(movers, c)
 				before[c] = c.connects.Load()
 			}
 		}
@@ -137,11 +141,11 @@ func TestClusterRollingRestart(t *testing.T) {
 		n.stop()
 		require.NoError(t, n.lastExit(), "node %d exits cleanly on SIGTERM", i+1)
 		n.start()
-		for _, c := range moved {
+		for _, c := range movers {
 			c.waitUntil(t, ctx, "reconnect", func() bool { return c.connects.Load() > before[c] })
 		}
 		waitTraffic(t, ctx, clients, 30)
-		t.Logf("restart of node %d: %d clients moved", i+1, len(moved))
+		moved[i] = len(movers)
 	}
 	phase.Store(int32(len(nodes) + 1))
 	waitTraffic(t, ctx, clients, 50)
@@ -172,31 +176,47 @@ func TestClusterRollingRestart(t *testing.T) {
 		if s.maybeLost {
 			st.maybeLost++
 		}
-		lostHere := false
+		got := 0
 		for _, c := range clients {
 			st.expected++
 			switch n := c.count(line); {
 			case n == 0:
 				st.lost++
-				lostHere = true
 			case n > 1:
 				st.dup += n - 1
 			}
+			if c.count(line) > 0 {
+				got++
+			}
 		}
-		if lostHere {
-			st.lostLines++
+		if got == 0 {
+			st.lostEverywhere++
 		}
 	}
-	t.Logf("%-20s %6s %9s %6s %6s %5s %10s", "phase", "lines", "delivered", "lost", "lost%", "dup", "send-lost")
+	for i, m := range moved {
+		stats[i+1].moved = m
+	}
+	// Lines reach every client at rate: lines per second while all are
+	// connected, which turns a loss into the time a moved client missed.
+	rate := float64(nClients) / (40 * time.Millisecond).Seconds()
+	t.Logf("%-18s %5s %6s %9s %5s %6s %4s %9s %9s %10s", "phase", "moved", "lines", "delivered", "lost", "lost%", "dup", "lost-all", "send-lost", "ms/moved")
 	for _, s := range stats {
-		pct := 0.0
+		pct, ms := 0.0, 0.0
 		if s.expected > 0 {
 			pct = 100 * float64(s.lost) / float64(s.expected)
 		}
-		t.Logf("%-20s %6d %9d %6d %5.1f%% %5d %10d", s.name, s.lines, s.expected-s.lost, s.lost, pct, s.dup, s.maybeLost)
+		if s.moved > 0 {
+			ms = 1000 * float64(s.lost) / float64(s.moved) / rate
+		}
+		t.Logf("%-18s %5d %6d %9d %5d %5.1f%% %4d %9d %9d %10.0f", s.name, s.moved, s.lines, s.expected-s.lost, s.lost, pct, s.dup, s.lostEverywhere, s.maybeLost, ms)
 	}
 	for _, s := range stats {
 		require.Zero(t, s.dup, "%s: duplicated deliveries", s.name)
+	}
+	for _, c := range clients {
+		for _, code := range c.closeCodes() {
+			require.Equal(t, ws.StatusGoingAway, code, "%s: a draining node closes with 1001", c.name)
+		}
 	}
 	require.Zero(t, stats[0].lost, "nothing lost before the restarts")
 	require.Zero(t, stats[len(stats)-1].lost, "nothing lost after the restarts")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -158,8 +159,8 @@ func (n *node) lastExit() error {
 	return n.exits[len(n.exits)-1]
 }
 
-// client is a chat member on reconnect.Client, dialling the nodes in turn
-// from a given one, recording everything it receives.
+// client is a chat member on reconnect.Client, dialling a given node
+// first, recording everything it receives.
 type client struct {
 	name string
 	rc   *reconnect.Client
@@ -174,17 +175,38 @@ type client struct {
 	notices []string
 	members []string
 	chat    int // chat lines received
+	closes  []ws.StatusCode
+}
+
+// closeCodes returns the close codes of the connections that ended under
+// the client so far.
+func (c *client) closeCodes() []ws.StatusCode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.closes)
 }
 
 func newClient(t *testing.T, ctx context.Context, name string, urls []string, first int) *client {
 	t.Helper()
 	c := &client{name: name, got: make(map[string]int), changed: make(chan struct{})}
-	next := first
+	// chatroom.DialAny's policy (a random node other than the last),
+	// from a chosen first node, so that each test knows where each
+	// client starts.
+	last := -1
 	dial := func(ctx context.Context, _ string, opts ...ws.DialOption) (*ws.Conn, *http.Response, error) {
-		u := urls[next%len(urls)]
-		next++
-		c.node.Store(u)
-		return ws.Dial(ctx, u+"?name="+name, opts...)
+		i := first
+		if last >= 0 {
+			i = rand.IntN(len(urls))
+			if len(urls) > 1 {
+				i = rand.IntN(len(urls) - 1)
+				if i >= last {
+					i++
+				}
+			}
+		}
+		last = i
+		c.node.Store(urls[i])
+		return ws.Dial(ctx, urls[i]+"?name="+name, opts...)
 	}
 	rc, err := reconnect.New(urls[first],
 		reconnect.WithDialFunc(dial),
@@ -201,7 +223,12 @@ func newClient(t *testing.T, ctx context.Context, name string, urls []string, fi
 		_ = rc.Run(ctx)
 	}()
 	go func() {
-		for range rc.Events() {
+		for ev := range rc.Events() {
+			if d, ok := ev.(reconnect.Disconnected); ok {
+				c.mu.Lock()
+				c.closes = append(c.closes, ws.CloseStatus(d.Err))
+				c.mu.Unlock()
+			}
 		}
 	}()
 	readDone := make(chan struct{})

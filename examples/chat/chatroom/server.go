@@ -74,7 +74,12 @@ func serve(ctx context.Context, h Hub, c *ws.Conn) {
 		if text == "" {
 			continue
 		}
-		if err := h.Publish(ctx, m.Room, m.Name+": "+text); err != nil {
+		// A line read is published even if the node has begun to drain
+		// (which cancels ctx): its sender has it on the wire already.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		err := h.Publish(pctx, m.Room, m.Name+": "+text)
+		cancel()
+		if err != nil {
 			m.Tell("* not delivered (" + err.Error() + "): " + text)
 		}
 	}
