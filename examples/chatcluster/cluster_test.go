@@ -114,10 +114,12 @@ func TestClusterRollingRestart(t *testing.T) {
 				case <-tick.C:
 				}
 				text := fmt.Sprintf("%s-%d", c.name, k)
-				p := int(phase.Load())
 				err := c.rc.Send(ctx, ws.Text(text))
+				// A line belongs to the phase in which its Send returned
+				// (it was written to a node), read under sentMu so that a
+				// phase change and the snapshot below see it on one side.
 				sentMu.Lock()
-				sends[c.name+": "+text] = sent{phase: p, maybeLost: err != nil}
+				sends[c.name+": "+text] = sent{phase: int(phase.Load()), maybeLost: err != nil}
 				sentMu.Unlock()
 				if ctx.Err() != nil {
 					return
@@ -127,6 +129,20 @@ func TestClusterRollingRestart(t *testing.T) {
 	}
 
 	waitTraffic(t, ctx, clients, 50)
+	// Before the first SIGTERM, every line of the steady phase reaches
+	// every client.
+	sentMu.Lock()
+	phase.Store(1)
+	var steady []string
+	for line, s := range sends {
+		if s.phase == 0 {
+			steady = append(steady, line)
+		}
+	}
+	sentMu.Unlock()
+	for _, c := range clients {
+		c.waitLines(t, ctx, steady...)
+	}
 	moved := make([]int, len(nodes))
 	for i, n := range nodes {
 		var movers []*client

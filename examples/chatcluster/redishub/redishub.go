@@ -71,6 +71,11 @@ type Options struct {
 	TTL time.Duration
 	// Prefix starts every key and channel name. Default "chat:".
 	Prefix string
+	// ListEvery is the least time between two member lists sent to a
+	// room's members. A list is the whole room, so in a room of n a
+	// burst of n joins would otherwise cost n² names written; with it,
+	// a burst costs one list per ListEvery. Default 250 ms.
+	ListEvery time.Duration
 }
 
 // Hub is a chatroom.Hub over Redis. Create it with New; Close it before
@@ -118,6 +123,9 @@ func New(rdb *redis.Client, opt Options) *Hub {
 	}
 	if opt.Prefix == "" {
 		opt.Prefix = "chat:"
+	}
+	if opt.ListEvery <= 0 {
+		opt.ListEvery = 250 * time.Millisecond
 	}
 	h := &Hub{
 		rdb:       rdb,
@@ -436,6 +444,7 @@ func (h *Hub) refresh() {
 	defer h.wg.Done()
 	tick := time.NewTicker(h.opt.TTL / 3)
 	defer tick.Stop()
+	var listed time.Time // when the lists were last sent
 	for {
 		write, tell := false, false
 		select {
@@ -458,6 +467,18 @@ func (h *Hub) refresh() {
 				h.presenceChanged(ctx, room)
 			}
 		}
+		if wait := h.opt.ListEvery - time.Since(listed); wait > 0 {
+			// Changes arriving meanwhile are coalesced into this round.
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-h.ctx.Done():
+				t.Stop()
+				cancel()
+				return
+			}
+		}
+		listed = time.Now()
 		for _, room := range h.local.Rooms() {
 			h.sendList(ctx, room)
 		}
