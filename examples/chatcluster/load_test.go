@@ -45,7 +45,8 @@ func rssKiB(t *testing.T, pid int) int {
 
 // TestClusterLoad measures fan-out in one room of CHATCLUSTER_CLIENTS
 // clients (default 3000): spread over three nodes, then all on one node,
-// both through Redis. CHATCLUSTER_RATE lines per second (default 20) for
+// both through Redis, with -quiet (no join lines: 3000 arrivals would be
+// 9 million of them) and member lists at most every 2 s. CHATCLUSTER_RATE lines per second (default 20) for
 // CHATCLUSTER_SECONDS (default 10) are sent by ten of the clients; every
 // client times every line from its send. It reports deliveries per
 // second, p50/p99 latency and the resident memory each connection adds to
@@ -66,7 +67,7 @@ func loadRun(t *testing.T, nNodes, total int) {
 	seconds := envInt("CHATCLUSTER_SECONDS", 10)
 	rs := redistest.Start(t)
 	ctx := wstest.DeadlineAfter(t, 10*time.Minute)
-	nodes := startNodes(t, rs, nNodes, "-history", "0", "-list-every", "2s")
+	nodes := startNodes(t, rs, nNodes, "-history", "0", "-list-every", "2s", "-quiet")
 	rss0 := make([]int, nNodes)
 	for i, n := range nodes {
 		rss0[i] = rssKiB(t, n.cmd.Process.Pid)
@@ -152,11 +153,25 @@ func loadRun(t *testing.T, nNodes, total int) {
 	}
 	// Every client has a member list of all: every node is subscribed
 	// and has every join behind it.
-	for fullLists.Load() < int64(total) {
+	t.Logf("%d clients connected", total)
+	for i := 0; fullLists.Load() < int64(total); i++ {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("only %d of %d clients have the full member list", fullLists.Load(), total)
 		case <-time.After(100 * time.Millisecond):
+		}
+		if i%50 == 49 {
+			closed := 0
+			var last error
+			for _, c := range conns {
+				select {
+				case <-c.Done():
+					closed++
+					last = c.Err()
+				default:
+				}
+			}
+			t.Logf("%d of %d clients have the full member list; %d connections ended, the last with %v", fullLists.Load(), total, closed, last)
 		}
 	}
 	rss := make([]int, nNodes)

@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	node := fs.String("node", "", "this node's name in presence keys (default: the listening address)")
 	history := fs.Int("history", 50, "lines of history a newcomer receives (those this node has seen)")
 	ttl := fs.Duration("presence-ttl", 15*time.Second, "how long a node's presence outlives it if it dies without draining")
+	quiet := fs.Bool("quiet", false, "no join and leave lines, only the member list (for large rooms)")
+	queue := fs.Int("queue", 64, "messages that may wait for a member before it is dropped with 1008")
 	listEvery := fs.Duration("list-every", 250*time.Millisecond, "least time between two member lists sent to a room")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,7 +78,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		opt.MaxRetries = 1
 	}
 	rdb := redis.NewClient(opt)
-	hub := redishub.New(rdb, redishub.Options{Node: *node, History: *history, TTL: *ttl, ListEvery: *listEvery})
+	hub := redishub.New(rdb, redishub.Options{Node: *node, History: *history, Queue: *queue, TTL: *ttl, ListEvery: *listEvery, Quiet: *quiet})
 
 	err = chatroom.Serve(ctx, ln, hub, stdout)
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -76,6 +76,11 @@ type Options struct {
 	// burst of n joins would otherwise cost n² names written; with it,
 	// a burst costs one list per ListEvery. Default 250 ms.
 	ListEvery time.Duration
+	// Quiet leaves out the "* NAME joined" and "* NAME left" lines; the
+	// member list still changes. For large rooms: n members arriving
+	// would otherwise be n² lines written, a burst that fills the queues
+	// of members that are not slow at all.
+	Quiet bool
 }
 
 // Hub is a chatroom.Hub over Redis. Create it with New; Close it before
@@ -198,7 +203,9 @@ func (h *Hub) Join(ctx context.Context, room, name string, conn *ws.Conn) (*chat
 	if err != nil {
 		h.down(err)
 	}
-	_ = h.Publish(octx, room, "* "+name+" joined")
+	if !h.opt.Quiet {
+		_ = h.Publish(octx, room, "* "+name+" joined")
+	}
 	h.presenceChanged(octx, room)
 	return m, nil
 }
@@ -258,7 +265,9 @@ func (h *Hub) Leave(m *chatroom.Member) {
 	octx, cancel := h.opCtx()
 	defer cancel()
 	h.forget(octx, m.Room, m)
-	_ = h.Publish(octx, m.Room, "* "+m.Name+" left")
+	if !h.opt.Quiet {
+		_ = h.Publish(octx, m.Room, "* "+m.Name+" left")
+	}
 	h.presenceChanged(octx, m.Room)
 }
 
