@@ -67,6 +67,14 @@ func startNodes(t *testing.T, rs *redistest.Server, n int, extra ...string) []*n
 		t.Cleanup(nodes[i].stop)
 	}
 	t.Cleanup(func() {
+		for _, n := range nodes {
+			n.stop() // the cleanups registered above run after this one
+			n.mu.Lock()
+			if strings.Contains(n.out.String(), "DATA RACE") {
+				t.Errorf("node %s: the race detector reported a race", n.addr)
+			}
+			n.mu.Unlock()
+		}
 		if t.Failed() {
 			for _, n := range nodes {
 				n.mu.Lock()
