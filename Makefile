@@ -19,12 +19,17 @@ CHROMIUM    ?= /usr/bin/chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := test
-.PHONY: help test test-unit test-mem test-h2-next bench-quick test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-go peers deps deps-node deps-chromium
+.PHONY: help test test-unit test-mem test-h2-next test-cluster bench-quick test-fuzz fuzz lint fmt-check vet staticcheck fmt bench bench-go peers deps deps-node deps-chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-test: test-unit test-mem test-h2-next test-fuzz ## race tests of every package, memory-bound tests without -race, the HTTP/2 tests on the next Go, then every fuzz target for FUZZTIME (3s)
+test: test-unit test-mem test-h2-next test-fuzz test-cluster ## race tests of every package, memory-bound tests without -race, the HTTP/2 tests on the next Go, every fuzz target for FUZZTIME (3s), the chat cluster's tests
+
+# examples/chatcluster is a module of its own (it needs go-redis), so
+# `go test ./...` above does not reach it; its tests start redis-server.
+test-cluster: peers ## race tests of examples/chatcluster (chat nodes + redis-server)
+	cd examples/chatcluster && $(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 test-unit: peers ## go test -race -count=1 ./... (after peers)
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
@@ -32,7 +37,7 @@ test-unit: peers ## go test -race -count=1 ./... (after peers)
 # What it may install, and when, is in the script's header (and the README).
 # Outside CI a peer it cannot install makes its tests skip, one line each;
 # with CI=true it fails.
-peers: ## install missing interop peers when possible: npm ci in internal/wstest/node; chromium via apt-get as root
+peers: ## install missing interop peers when possible: npm ci in internal/wstest/node; chromium and redis-server via apt-get as root
 	@sh internal/wstest/peers.sh
 
 # Tests that measure heap or count allocations skip themselves under -race

@@ -66,3 +66,60 @@ func TestChatInChromium(t *testing.T) {
 	}
 	require.NoError(t, stop())
 }
+
+// reconnectScript: say "one", then as soon as the page goes offline type a
+// line (the page queues it) and wait until it is back through the room.
+const reconnectScript = `
+(async () => {
+  const result = { ok: false, states: [] };
+  window.__wsTestResult = result;
+  const lines = () => Array.from(document.querySelectorAll('#log li')).map((li) => li.textContent);
+  const until = async (cond) => { while (!cond()) await new Promise((r) => setTimeout(r, 10)); };
+  try {
+    await until(() => window.chat && window.chat.state() === 'connected');
+    window.chat.onstate = (s) => {
+      result.states.push(s);
+      if (s !== 'connected' && result.queued === undefined) {
+        window.chat.send('queued while offline');
+        result.queued = window.chat.queued();
+        result.statusWhileOffline = document.getElementById('status').textContent;
+      }
+    };
+    window.chat.send('one');
+    await until(() => lines().includes('pat: queued while offline'));
+    result.connects = window.chat.connects();
+    result.members = window.chat.members();
+    result.ok = result.queued === 1 && result.connects === 2;
+  } catch (e) {
+    result.error = String(e);
+  }
+  result.log = lines();
+  window.__wsTestDone = true;
+})();
+`
+
+// TestChatPageReconnects: the server restarts under an open page; the page
+// shows it is offline, queues the line typed meanwhile, reconnects by
+// itself with backoff and sends it, and gets the new member list.
+func TestChatPageReconnects(t *testing.T) {
+	wstest.RequirePeer(t, wstest.PeerChromium)
+	ctx := wstest.DeadlineAfter(t, 60*time.Second)
+	base, stop := start(t)
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/")
+
+	gopher := join(t, base, "gopher")
+	shot := wstest.ArtifactPath(t, "chat-reconnect.png")
+	t.Logf("screenshot %s", shot)
+	page := wstest.StartChromium(t, ctx, base+"?name=pat", shot, reconnectScript)
+	waitFor(t, gopher, "pat: one")
+
+	require.NoError(t, stop()) // 1001 to the page and to gopher
+	_, _ = wstest.StartProgram(t, run, "-addr", addr)
+	gopher = join(t, base, "gopher")
+	waitFor(t, gopher, "pat: queued while offline")
+	res, err := page.Wait()
+	t.Logf("page: %s", res)
+	require.NoError(t, err)
+	require.Contains(t, string(res), `"ok":true`)
+	require.Contains(t, string(res), `"members":["gopher","pat"]`)
+}

@@ -8,31 +8,30 @@
 // Every text message a member sends is broadcast to the room as
 // "name: text". A member that does not keep up is dropped (close 1008) rather
 // than allowed to stall the room: the hub never blocks on a member's queue.
-// Newcomers receive the last messages. Messages use permessage-deflate when
-// the browser offers it, without context takeover, so an idle member costs
-// no compressor memory; each line is framed and compressed once for the
-// whole room (ws.Prepare) and written to every member as the same bytes.
+// Newcomers receive the last messages and everyone receives the member
+// list on each change. Messages use permessage-deflate when the browser
+// offers it, without context takeover, so an idle member costs no
+// compressor memory; each line is framed and compressed once for the whole
+// room (ws.Prepare) and written to every member as the same bytes.
+//
+// The room is the in-memory hub of package chatroom: one process, nothing
+// to set up. The same room across several processes, through Redis, is the
+// chatcluster command (examples/chatcluster, a module of its own). SIGINT
+// or SIGTERM drains: the listener closes and every member gets 1001.
 package main
 
 import (
 	"context"
-	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
 )
-
-//go:embed index.html
-var indexHTML []byte
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -48,44 +47,13 @@ func main() {
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	addr := fs.String("addr", "localhost:8080", "address to listen on")
+	history := fs.Int("history", 50, "lines of history a newcomer receives")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-
-	room := newRoom(50)
-	chat := ws.Handler(room.serve, chatOptions()...)
-
-	mux := http.NewServeMux()
-	mux.Handle("GET /ws", chat)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
-		_, _ = w.Write(indexHTML)
-	})
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second, // plain HTTP only: hijacked sockets drop deadlines
-		MaxHeaderBytes:    16 << 10,
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = errors.Join(srv.Shutdown(sctx), chat.Shutdown(sctx))
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
+	return chatroom.Serve(ctx, ln, chatroom.NewMemory(*history, 64), stdout)
 }

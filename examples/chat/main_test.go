@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
 	"github.com/wsactor/ws/internal/wstest"
 )
 
@@ -111,6 +112,8 @@ func TestChatRoom(t *testing.T) {
 	bob := join(t, base, "bob")
 	waitFor(t, bob, "* alice joined") // history
 	waitFor(t, alice, "* bob joined")
+	waitFor(t, alice, `@members ["alice","bob"]`) // presence, on every change
+	waitFor(t, bob, `@members ["alice","bob"]`)
 
 	require.NoError(t, alice.Send(testCtx(t), ws.Text("hi bob")))
 	waitFor(t, bob, "alice: hi bob")
@@ -126,10 +129,11 @@ func TestChatRoom(t *testing.T) {
 	require.ErrorAs(t, eve.Err(), &ce)
 	require.Equal(t, ws.StatusUnsupportedData, ce.Code)
 	waitFor(t, alice, "* eve left")
+	waitFor(t, alice, `@members ["alice","bob"]`)
 
 	// Too long: 1009.
 	mallory := join(t, base, "mallory")
-	require.NoError(t, mallory.Send(testCtx(t), ws.Text(strings.Repeat("x", maxMessage+1))))
+	require.NoError(t, mallory.Send(testCtx(t), ws.Text(strings.Repeat("x", chatroom.MaxMessage+1))))
 	<-mallory.Done()
 	require.ErrorAs(t, mallory.Err(), &ce)
 	require.Equal(t, ws.StatusMessageTooBig, ce.Code)
@@ -167,17 +171,17 @@ func TestChatDropsSlowMember(t *testing.T) {
 	fast := join(t, base, "fast")
 	waitFor(t, fast, "* fast joined")
 	ctx := testCtx(t)
-	text := strings.Repeat("z", maxMessage-10)
+	text := strings.Repeat("z", chatroom.MaxMessage-10)
 	// next returns the fast member's next message, skipping the slow
-	// member's join announcement: the hub may register the slow member
-	// after the fast one (its handshake answer comes before the hub sees
-	// it), and then the fast one hears about it.
+	// member's join announcement and the member lists: the hub may
+	// register the slow member after the fast one (its handshake answer
+	// comes before the hub sees it), and then the fast one hears about it.
 	next := func() string {
 		for {
 			select {
 			case m, ok := <-fast.Incoming():
 				require.True(t, ok, "fast member dropped: %v", fast.Err())
-				if string(m.Data) != "* slow joined" {
+				if _, list := chatroom.ParseMembers(string(m.Data)); !list && string(m.Data) != "* slow joined" {
 					return string(m.Data)
 				}
 			case <-ctx.Done():
@@ -199,11 +203,4 @@ func TestChatDropsSlowMember(t *testing.T) {
 			t.Fatalf("unexpected %q", got)
 		}
 	}
-}
-
-func TestCleanName(t *testing.T) {
-	require.Equal(t, "alice", cleanName("  alice "))
-	require.Equal(t, "ab", cleanName("a\nb"))
-	require.Equal(t, maxNameBytes, len(cleanName(strings.Repeat("é", 40))))
-	require.Equal(t, "", cleanName("\x00"))
 }

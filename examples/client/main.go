@@ -1,11 +1,19 @@
 // Command client dials a WebSocket server, sends each line of stdin as a
-// text message and prints every message that arrives, one per line.
+// text message and prints every message that arrives, one per line. It
+// stays connected: when the connection ends it dials again, with a
+// jittered backoff (package reconnect), and lines typed meanwhile wait in a
+// bounded queue and are sent on reconnect. With several URLs (the nodes of
+// a chat cluster) each redial tries the next one.
 //
 //	go run ./examples/client ws://localhost:8080/
 //	go run ./examples/client -name gopher ws://localhost:8080/ws   # join the chat
+//	go run ./examples/client -name gopher ws://localhost:8081/ws ws://localhost:8082/ws
 //
-// End of input closes the connection with 1000 (normal closure); SIGINT or
-// SIGTERM closes it with 1001 (going away).
+// State changes (connected, disconnected, retrying) go to stderr, so that
+// stdout carries only messages. End of input closes the connection with
+// 1000 (normal closure) after the queued lines are written; SIGINT or
+// SIGTERM closes it with 1001 (going away). -max-attempts gives up after
+// that many failed attempts in a row.
 package main
 
 import (
@@ -22,92 +30,112 @@ import (
 	"time"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
+	"github.com/wsactor/ws/reconnect"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(1)
 	}
 }
 
-// run connects to the URL in args, copies stdin lines to the server and
+// run connects to the URLs in args, copies stdin lines to the server and
 // messages from it to stdout, and returns when stdin ends (after a clean
-// close), the server closes, or ctx is cancelled.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+// close), ctx is cancelled, or the client gives up.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	name := fs.String("name", "", "add ?name=NAME to the URL (the chat example uses it)")
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "add ?name=NAME to the URLs (the chat example uses it)")
 	timeout := fs.Duration("timeout", 10*time.Second, "handshake timeout")
+	queue := fs.Int("queue", 100, "lines that may wait while offline; stdin is not read while it is full")
+	maxAttempts := fs.Int("max-attempts", 0, "give up after this many failed attempts in a row (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("usage: client [-name NAME] ws://host:port/path")
+	if fs.NArg() == 0 {
+		return errors.New("usage: client [-name NAME] ws://host:port/path [more URLs of the same service]")
 	}
-	u, err := url.Parse(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if *name != "" {
-		q := u.Query()
-		q.Set("name", *name)
-		u.RawQuery = q.Encode()
+	var urls []string
+	for _, raw := range fs.Args() {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return err
+		}
+		if *name != "" {
+			q := u.Query()
+			q.Set("name", *name)
+			u.RawQuery = q.Encode()
+		}
+		urls = append(urls, u.String())
 	}
 
-	dctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	// WithLifetime(ctx): a signal closes the connection with 1001.
-	conn, _, err := ws.Dial(dctx, u.String(), ws.WithLifetime(ctx), ws.WithMaxMessageSize(1<<20))
+	c, err := reconnect.New(urls[0],
+		reconnect.WithDialFunc(chatroom.DialAny(urls...)),
+		reconnect.WithDialOptions(ws.WithMaxMessageSize(1<<20), ws.WithHandshakeTimeout(*timeout)),
+		reconnect.WithOutgoingBuffer(*queue),
+		reconnect.WithMaxAttempts(*maxAttempts))
 	if err != nil {
 		return err
 	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(ctx) }()
+	go report(c.Events(), stderr)
 
 	// Read stdin on its own goroutine: a blocked Read cannot be cancelled.
-	lines := make(chan string)
-	inputDone := make(chan error, 1)
+	// At its end, Close writes what is queued and closes with 1000.
 	go func() {
 		sc := bufio.NewScanner(stdin)
 		for sc.Scan() {
 			select {
-			case lines <- sc.Text():
-			case <-conn.Done():
+			case c.Outgoing() <- ws.Text(sc.Text()):
+			case <-c.Done():
 				return
 			}
 		}
-		inputDone <- sc.Err()
+		if err := sc.Err(); err != nil {
+			fmt.Fprintln(stderr, "stdin:", err)
+		}
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.Close(cctx)
 	}()
 
-	incoming := conn.Incoming()
-	for {
-		select {
-		case msg, ok := <-incoming:
-			if !ok {
-				return closeErr(conn.Err())
+	for msg := range c.Incoming() {
+		if msg.Type == ws.TextMessage {
+			fmt.Fprintf(stdout, "%s\n", msg.Data)
+		} else {
+			fmt.Fprintf(stdout, "binary message: %d bytes\n", len(msg.Data))
+		}
+	}
+	err = <-runErr
+	if errors.Is(err, reconnect.ErrClosed) || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return nil
+	}
+	return closeErr(err)
+}
+
+// report prints the client's state changes, one line each.
+func report(events <-chan reconnect.Event, w io.Writer) {
+	for ev := range events {
+		switch e := ev.(type) {
+		case reconnect.Connected:
+			where := ""
+			if e.Response != nil && e.Response.Request != nil {
+				where = " to " + e.Response.Request.URL.Host
 			}
-			if msg.Type == ws.TextMessage {
-				fmt.Fprintf(stdout, "%s\n", msg.Data)
-			} else {
-				fmt.Fprintf(stdout, "binary message: %d bytes\n", len(msg.Data))
-			}
-		case line := <-lines:
-			if err := conn.Send(ctx, ws.Text(line)); err != nil {
-				<-conn.Done()
-				return closeErr(conn.Err())
-			}
-		case err := <-inputDone:
-			// Start the close handshake and keep printing until the server
-			// answers it: replies to the last lines may still be on their way.
-			if err != nil {
-				return err
-			}
-			inputDone = nil
-			go func() {
-				cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = conn.Close(cctx, ws.StatusNormalClosure, "")
-			}()
+			fmt.Fprintf(w, "* connected%s\n", where)
+		case reconnect.Disconnected:
+			fmt.Fprintf(w, "* disconnected after %s: %v\n", e.Uptime.Round(time.Millisecond), e.Err)
+		case reconnect.Retrying:
+			fmt.Fprintf(w, "* retrying in %s (attempt %d): %v\n", e.In.Round(time.Millisecond), e.Attempt, e.Err)
+		case reconnect.Dropped:
+			fmt.Fprintf(w, "* not sent: %q: %v\n", e.Message.Data, e.Err)
+		case reconnect.GaveUp:
+			fmt.Fprintf(w, "* gave up: %v\n", e.Err)
 		}
 	}
 }

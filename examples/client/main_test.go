@@ -17,6 +17,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+func wsURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") + "/" }
+
 // TestClient runs the client against an in-process echo server: each stdin
 // line comes back on stdout, and the end of stdin closes with 1000.
 func TestClient(t *testing.T) {
@@ -41,7 +43,7 @@ func TestClient(t *testing.T) {
 	outR, outW := io.Pipe()
 	errc := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"-name", "gopher", "ws" + strings.TrimPrefix(srv.URL, "http") + "/"}, inR, outW)
+		err := run(ctx, []string{"-name", "gopher", wsURL(srv)}, inR, outW, io.Discard)
 		outW.Close()
 		errc <- err
 	}()
@@ -62,9 +64,9 @@ func TestClient(t *testing.T) {
 	require.True(t, ce.Remote)
 }
 
-// TestClientServerCloses: the server going away ends the client without an
-// error; a refused handshake is an error.
-func TestClientServerCloses(t *testing.T) {
+// TestClientGivesUp: with -max-attempts 1 a server that closes at once
+// ends the client without an error, and a refused dial is an error.
+func TestClientGivesUp(t *testing.T) {
 	h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
 		_ = c.Send(ctx, ws.Text("bye"))
 	})
@@ -77,9 +79,86 @@ func TestClientServerCloses(t *testing.T) {
 	var out strings.Builder
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	require.NoError(t, run(ctx, []string{"ws" + strings.TrimPrefix(srv.URL, "http")}, inR, &out))
+	require.NoError(t, run(ctx, []string{"-max-attempts", "1", wsURL(srv)}, inR, &out, io.Discard))
 	require.Equal(t, "bye\n", out.String())
 
-	require.Error(t, run(ctx, []string{strings.Replace(srv.URL, "http", "ws", 1) + "/", "extra"}, inR, &out))
-	require.Error(t, run(ctx, []string{"ws://127.0.0.1:1/"}, inR, &out), "nothing listens on port 1")
+	require.Error(t, run(ctx, []string{"-max-attempts", "1", "ws://127.0.0.1:1/"}, inR, &out, io.Discard), "nothing listens on port 1")
+	require.Error(t, run(ctx, nil, inR, &out, io.Discard), "no URL")
+}
+
+// TestClientFailsOver: the server the client is on goes away (1001); the
+// client redials the other one, and a line typed while it was offline is
+// sent there.
+func TestClientFailsOver(t *testing.T) {
+	servers := make([]*httptest.Server, 2)
+	handlers := make([]*ws.Server, 2)
+	for i, name := range []string{"A", "B"} {
+		handlers[i] = ws.Handler(func(ctx context.Context, c *ws.Conn) {
+			if c.Send(ctx, ws.Text("hello from "+name)) != nil {
+				return
+			}
+			for m := range c.Incoming() {
+				if c.Send(ctx, ws.Text(name+" echoes "+string(m.Data))) != nil {
+					return
+				}
+			}
+		})
+		servers[i] = httptest.NewServer(handlers[i])
+		defer servers[i].Close()
+		defer handlers[i].Shutdown(context.Background())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{wsURL(servers[0]), wsURL(servers[1])}, inR, outW, errW)
+		outW.Close()
+		errW.Close()
+		errc <- err
+	}()
+	states := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(errR)
+		for sc.Scan() {
+			states <- sc.Text()
+		}
+		close(states)
+	}()
+	waitState := func(prefix string) {
+		t.Helper()
+		for s := range states {
+			t.Log(s)
+			if strings.HasPrefix(s, prefix) {
+				return
+			}
+		}
+		t.Fatalf("no state %q", prefix)
+	}
+	out := bufio.NewScanner(outR)
+	require.True(t, out.Scan())
+	first := strings.TrimPrefix(out.Text(), "hello from ")
+	waitState("* connected")
+	other, gone := "B", 0
+	if first == "B" {
+		other, gone = "A", 1
+	}
+
+	require.NoError(t, handlers[gone].Shutdown(ctx)) // 1001 to the client
+	waitState("* disconnected")
+	_, err := io.WriteString(inW, "typed offline\n")
+	require.NoError(t, err)
+	require.True(t, out.Scan())
+	require.Equal(t, "hello from "+other, out.Text())
+	require.True(t, out.Scan())
+	require.Equal(t, other+" echoes typed offline", out.Text())
+
+	require.NoError(t, inW.Close())
+	require.False(t, out.Scan())
+	require.NoError(t, <-errc)
+	for range states {
+	}
 }

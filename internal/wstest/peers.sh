@@ -3,13 +3,15 @@
 # that are missing and can be installed here, say what it installed, and
 # say which peers stay missing (their tests then skip, one line each).
 #
-# It may install exactly two things:
+# It may install exactly three things:
 #   - the npm packages of internal/wstest/node (ws, playwright-core, pinned
 #     by package-lock.json), with `npm ci` there, when node_modules lacks
 #     them and npm is in $PATH;
 #   - Debian's chromium package (`apt-get update`, then
 #     `apt-get install -y chromium`), when the browser is missing and this
-#     runs as root on a machine with apt-get. It never calls sudo.
+#     runs as root on a machine with apt-get. It never calls sudo;
+#   - Debian's redis-server package, the same way, when redis-server is
+#     not in $PATH (the chat cluster's tests start their own on loopback).
 # It installs neither node nor npm themselves.
 #
 # With CI=true a peer still missing afterwards is an error: CI must test
@@ -70,6 +72,27 @@ else
 	else
 		say "apt-get install chromium did not provide $chromium: the Chromium tests will skip"
 		missing="$missing chromium"
+	fi
+fi
+
+# redis-server
+if command -v redis-server >/dev/null 2>&1; then
+	:
+elif [ "$(id -u)" != 0 ]; then
+	say "redis-server is missing and this is not root, so it is not installed: the chat cluster tests will skip (sudo apt-get install redis-server)"
+	missing="$missing redis-server"
+elif ! command -v apt-get >/dev/null 2>&1; then
+	say "redis-server is missing and there is no apt-get: the chat cluster tests will skip"
+	missing="$missing redis-server"
+else
+	say "installing Debian's redis-server package (apt-get install -y redis-server)"
+	if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -qq update &&
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -qq install -y redis-server >/dev/null &&
+		command -v redis-server >/dev/null 2>&1; then
+		say "installed redis-server $(dpkg-query -W -f='${Version}' redis-server 2>/dev/null)"
+	else
+		say "apt-get install redis-server did not provide redis-server: the chat cluster tests will skip"
+		missing="$missing redis-server"
 	fi
 fi
 

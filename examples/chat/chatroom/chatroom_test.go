@@ -1,0 +1,169 @@
+package chatroom_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestCleanName(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"  alice ", "alice"},
+		{"a\nb", "ab"},
+		{"\x00", ""},
+		{"* admin", "admin"},
+		{"@members [\"x\"]", "members [\"x\"]"},
+		{strings.Repeat("é", 40), strings.Repeat("é", 16)},
+	} {
+		require.Equal(t, tc.want, chatroom.CleanName(tc.in), "%q", tc.in)
+	}
+}
+
+func TestCleanRoom(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", chatroom.DefaultRoom},
+		{"go-dev_2", "go-dev_2"},
+		{"a:b*c", "abc"},
+		{"::", chatroom.DefaultRoom},
+		{strings.Repeat("r", 40), strings.Repeat("r", 32)},
+	} {
+		require.Equal(t, tc.want, chatroom.CleanRoom(tc.in), "%q", tc.in)
+	}
+}
+
+func ExampleMembersLine() {
+	line := chatroom.MembersLine([]string{"alice", "bob"})
+	fmt.Println(line)
+	names, ok := chatroom.ParseMembers(line)
+	fmt.Println(names, ok)
+	_, ok = chatroom.ParseMembers("alice: @members [] is not a list")
+	fmt.Println(ok)
+	// Output:
+	// @members ["alice","bob"]
+	// [alice bob] true
+	// false
+}
+
+// member is a test connection that collects what it receives.
+type member struct {
+	conn  *ws.Conn
+	lines chan string
+}
+
+func join(t *testing.T, ctx context.Context, base, query string) *member {
+	t.Helper()
+	c, _, err := ws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?"+query)
+	require.NoError(t, err)
+	m := &member{conn: c, lines: make(chan string, 100)}
+	go func() {
+		defer close(m.lines)
+		for msg := range c.Incoming() {
+			m.lines <- string(msg.Data)
+		}
+	}()
+	t.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.Close(cctx, ws.StatusNormalClosure, "")
+		for range m.lines {
+		}
+	})
+	return m
+}
+
+// until reads m's lines until one equals want and returns those before it.
+func (m *member) until(t *testing.T, ctx context.Context, want string) []string {
+	t.Helper()
+	var seen []string
+	for {
+		select {
+		case l, ok := <-m.lines:
+			require.True(t, ok, "connection ended before %q; saw %q", want, seen)
+			if l == want {
+				return seen
+			}
+			seen = append(seen, l)
+		case <-ctx.Done():
+			t.Fatalf("no %q; saw %q", want, seen)
+		}
+	}
+}
+
+// TestMemoryRooms: rooms are separate — lines and member lists stay in
+// their room — and a guest gets a name.
+func TestMemoryRooms(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hub := chatroom.NewMemory(10, 16)
+	h := chatroom.Handler(hub)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Shutdown(context.Background())
+
+	a1 := join(t, ctx, srv.URL, "room=a&name=ann")
+	a1.until(t, ctx, `@members ["ann"]`)
+	b1 := join(t, ctx, srv.URL, "room=b")
+	b1.until(t, ctx, `@members ["guest-1"]`)
+	a2 := join(t, ctx, srv.URL, "room=a&name=al")
+	a1.until(t, ctx, `@members ["al","ann"]`)
+	a2.until(t, ctx, `@members ["al","ann"]`)
+
+	require.NoError(t, b1.conn.Send(ctx, ws.Text("in b")))
+	b1.until(t, ctx, "guest-1: in b")
+	require.NoError(t, a2.conn.Send(ctx, ws.Text("in a")))
+	seen := a1.until(t, ctx, "al: in a")
+	require.NotContains(t, seen, "guest-1: in b")
+
+	names, err := hub.Members(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, []string{"al", "ann"}, names)
+	names, err = hub.Members(ctx, "c")
+	require.NoError(t, err)
+	require.Empty(t, names)
+}
+
+// TestDialAny: each dial goes to one of the URLs, whichever the client
+// asked for, never twice in a row to the same one, and to every one in
+// time.
+func TestDialAny(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var urls []string
+	for _, name := range []string{"A", "B", "C"} {
+		h := ws.Handler(func(ctx context.Context, c *ws.Conn) { _ = c.Send(ctx, ws.Text(name)) })
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		defer h.Shutdown(context.Background())
+		urls = append(urls, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	}
+	dial := chatroom.DialAny(urls...)
+	var got []string
+	// 60 dials: each step picks one of the two others, so missing one
+	// server throughout has probability 3·2^-59.
+	for range 60 {
+		c, _, err := dial(ctx, "ws://ignored.invalid/")
+		require.NoError(t, err)
+		msg, ok := <-c.Incoming()
+		require.True(t, ok)
+		if len(got) > 0 {
+			require.NotEqual(t, got[len(got)-1], string(msg.Data), "the same node twice in a row")
+		}
+		got = append(got, string(msg.Data))
+		<-c.Done()
+	}
+	for _, name := range []string{"A", "B", "C"} {
+		require.True(t, slices.Contains(got, name), "%s never dialled: %v", name, got)
+	}
+}
