@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
 	"github.com/wsactor/ws/internal/h2test"
 	"github.com/wsactor/ws/internal/wstest"
 )
@@ -31,18 +32,14 @@ func TestChatInChromiumOverHTTP2(t *testing.T) {
 		return
 	}
 	ctx := wstest.DeadlineAfter(t, 90*time.Second)
-	room := newRoom(50)
-	chat := ws.Handler(room.serve, chatOptions()...)
+	chat := chatroom.Handler(chatroom.NewMemory(50, 64))
 	protos := make(chan string, 10)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		protos <- r.URL.Query().Get("name") + " " + r.Proto
 		chat.ServeHTTP(w, r)
 	}))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(indexHTML)
-	})
+	mux.HandleFunc("GET /{$}", chatroom.Page)
 	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()

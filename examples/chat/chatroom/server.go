@@ -99,7 +99,9 @@ func Page(w http.ResponseWriter, _ *http.Request) {
 func Serve(ctx context.Context, ln net.Listener, h Hub, stdout io.Writer) error {
 	chat := Handler(h)
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", chat)
+	// Any method: over HTTP/2 (RFC 8441) the upgrade is a CONNECT, which
+	// "GET /ws" would not match; ws.Handler answers anything else with 400.
+	mux.Handle("/ws", chat)
 	mux.HandleFunc("GET /{$}", Page)
 	srv := &http.Server{
 		Handler:           mux,
