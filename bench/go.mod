@@ -16,5 +16,4 @@ require (
 	github.com/dolthub/maphash v0.1.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/klauspost/compress v1.19.2 // indirect
-	golang.org/x/sync v0.19.0 // indirect
 )
