@@ -165,12 +165,12 @@ func (p *connectProxy) count() int {
 	return p.tunnels
 }
 
-// TestDialAutoHTTP2: against a server with RFC 8441 (re-run with
+// TestHTTP2AutoDial: against a server with RFC 8441 (re-run with
 // GODEBUG=http2xconnect=1), a plain Dial of a wss URL goes over HTTP/2 and
 // two WebSockets share one TLS connection; WithHTTP1 keeps to HTTP/1.1 on
 // a connection of its own and offers only http/1.1; a proxy keeps
 // HTTP/1.1 unless WithHTTP2 asks for h2 through it.
-func TestDialAutoHTTP2(t *testing.T) {
+func TestHTTP2AutoDial(t *testing.T) {
 	if !h2test.ReexecWithXConnect(t) {
 		return
 	}
@@ -218,12 +218,12 @@ func TestDialAutoHTTP2(t *testing.T) {
 	}
 }
 
-// TestDialAutoFallback: against TLS servers without RFC 8441 a plain Dial
+// TestHTTP2AutoFallback: against TLS servers without RFC 8441 a plain Dial
 // upgrades over HTTP/1.1. A server that picks http/1.1 gets the upgrade on
 // the connection that offered h2; one that picks h2 without
 // SETTINGS_ENABLE_CONNECT_PROTOCOL costs a second connection the first
 // time only: Dial remembers it and the next Dial offers only http/1.1.
-func TestDialAutoFallback(t *testing.T) {
+func TestHTTP2AutoFallback(t *testing.T) {
 	xconnect := strings.Contains(os.Getenv("GODEBUG"), h2test.XConnect)
 	first, h1 := []string{"h2", "http/1.1"}, []string{"http/1.1"}
 	for _, tc := range []struct {
