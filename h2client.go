@@ -118,6 +118,7 @@ func newH2Pool(now func() time.Time) *h2Pool {
 // h2ForgetAfter), or when an HTTP/1.1 answer is needed (a redirect to
 // follow): the caller dials over HTTP/1.1 then.
 func dialHTTP2(ctx context.Context, hc *handshake.Client, url string, key h2Key) (*handshake.Accepted, error) {
+	start := time.Now()
 	req, err := hc.NewConnectRequest(url)
 	if err != nil {
 		return nil, err
@@ -126,7 +127,7 @@ func dialHTTP2(ctx context.Context, hc *handshake.Client, url string, key h2Key)
 		c, wait, err := h2Connections.get(ctx, hc, url, key)
 		var h1 *http1Chosen
 		if errors.As(err, &h1) {
-			acc, err := hc.Handshake(ctx, h1.conn, url)
+			acc, err := withinTimeout(hc, start).Handshake(ctx, h1.conn, url)
 			var re *handshake.RedirectError
 			if errors.As(err, &re) && hc.MaxRedirects > 0 {
 				return nil, nil
@@ -157,6 +158,23 @@ func dialHTTP2(ctx context.Context, hc *handshake.Client, url string, key h2Key)
 		}
 		return acc, err
 	}
+}
+
+// withinTimeout returns hc with its HandshakeTimeout cut to what is left
+// of it since start: an HTTP/1.1 upgrade after an HTTP/2 attempt (on its
+// connection, or on a new one) is the same attempt, bounded by one
+// handshake timeout as a plain HTTP/1.1 Dial is.
+func withinTimeout(hc *handshake.Client, start time.Time) *handshake.Client {
+	timeout := hc.HandshakeTimeout
+	if timeout < 0 {
+		return hc
+	}
+	if timeout == 0 {
+		timeout = handshake.DefaultHandshakeTimeout
+	}
+	c := *hc
+	c.HandshakeTimeout = max(timeout-time.Since(start), time.Nanosecond) // past it, the first I/O times out
+	return &c
 }
 
 // get returns a pooled connection with a stream reserved on it, or the

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/wsactor/ws/handshake"
 )
 
 // TestH2Remembered: the pool's memory of servers without RFC 8441 forgets
@@ -55,6 +57,37 @@ func TestH2Remembered(t *testing.T) {
 			for i, want := range tc.want {
 				assert.Equal(t, want, p.rememberedLocked(key(i)), "key %d", i)
 			}
+		})
+	}
+}
+
+// TestWithinTimeout: the HTTP/1.1 upgrade after an HTTP/2 attempt gets
+// what is left of the handshake timeout, never a fresh one, and no limit
+// stays no limit.
+func TestWithinTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		timeout  time.Duration
+		spent    time.Duration
+		atMost   time.Duration
+		atLeast  time.Duration
+		noChange bool
+	}{
+		{"default", 0, 3 * time.Second, handshake.DefaultHandshakeTimeout - 3*time.Second, time.Nanosecond, false},
+		{"set", 5 * time.Second, 2 * time.Second, 3 * time.Second, time.Nanosecond, false},
+		{"spent", time.Second, 2 * time.Second, time.Nanosecond, time.Nanosecond, false},
+		{"no limit", -1, time.Hour, -1, -1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hc := &handshake.Client{HandshakeTimeout: tc.timeout}
+			got := withinTimeout(hc, time.Now().Add(-tc.spent))
+			if tc.noChange {
+				assert.Same(t, hc, got)
+				return
+			}
+			assert.Equal(t, tc.timeout, hc.HandshakeTimeout, "hc itself is not modified")
+			assert.LessOrEqual(t, got.HandshakeTimeout, tc.atMost)
+			assert.GreaterOrEqual(t, got.HandshakeTimeout, tc.atLeast)
 		})
 	}
 }

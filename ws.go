@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/frame"
@@ -202,10 +203,12 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 	}
 	var acc *handshake.Accepted
 	if cfg.tryHTTP2(hc, url) {
+		start := time.Now()
 		acc, err = dialHTTP2(ctx, hc, url, newH2Key(hostPort(url), cfg.tlsConfig, cfg.hooks.netDial, cfg.proxy))
 		if err != nil {
 			return nil, nil, fmt.Errorf("ws: dial: %w", err)
 		}
+		hc = withinTimeout(hc, start)
 	}
 	if acc == nil {
 		if acc, err = hc.Dial(ctx, url); err != nil {
