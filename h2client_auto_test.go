@@ -133,6 +133,10 @@ type connectProxy struct {
 func startConnectProxy(t *testing.T) *connectProxy {
 	p := &connectProxy{}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Counted from the start: httptest's Close waits for the request
+		// until it is hijacked, so this Add comes before the cleanup's Wait.
+		p.wg.Add(1)
+		defer p.wg.Done()
 		if r.Method != http.MethodConnect {
 			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 			return
@@ -151,9 +155,11 @@ func startConnectProxy(t *testing.T) *connectProxy {
 		p.tunnels++
 		p.mu.Unlock()
 		_, _ = io.WriteString(down, "HTTP/1.1 200 Connection established\r\n\r\n")
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); _, _ = io.Copy(up, down); up.Close() }()
-		go func() { defer p.wg.Done(); _, _ = io.Copy(down, up); down.Close() }()
+		upDone := make(chan struct{})
+		go func() { defer close(upDone); _, _ = io.Copy(up, down); up.Close() }()
+		_, _ = io.Copy(down, up)
+		down.Close()
+		<-upDone
 	}))
 	t.Cleanup(func() { p.Close(); p.wg.Wait() })
 	return p
