@@ -35,14 +35,18 @@ func WithHTTP1() DialOption {
 // known about the server behind it is not known about the proxy). An error
 // from the proxy function is left to the HTTP/1.1 dial to report.
 func (c *dialConfig) tryHTTP2(hc *handshake.Client, url string) bool {
-	if c.hooks.http == httpOnly1 || !isSecureURL(url) {
+	if !isSecureURL(url) {
 		return false
 	}
-	if c.hooks.http == httpPrefer2 {
+	switch c.hooks.http {
+	case httpAuto:
+		proxy, err := hc.ProxyURL(url)
+		return err == nil && proxy == nil
+	case httpPrefer2:
 		return true
+	default:
+		return false
 	}
-	proxy, err := hc.ProxyURL(url)
-	return err == nil && proxy == nil
 }
 
 // isSecureURL reports a wss or https URL.
