@@ -104,9 +104,10 @@
 // (a handler that hijacks answers HTTP/2 with 500). On HTTP/2 an Accept
 // caller's handler must not return before the Conn ends (see Accept).
 //
-// Dial uses HTTP/2 for wss URLs when given WithHTTP2: WebSockets to the
-// same server then share one connection, and a server without RFC 8441
-// gets HTTP/1.1.
+// Dial uses HTTP/2 for wss URLs by itself when the server advertises the
+// setting: WebSockets to the same server then share one connection. A
+// server without RFC 8441 gets HTTP/1.1, and is remembered so that later
+// Dials go straight to it; WithHTTP1 opts out (see Dial).
 //
 // # Bad input
 //

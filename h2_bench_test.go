@@ -17,8 +17,8 @@ import (
 )
 
 // BenchmarkManyWebSockets compares 1,000 WebSockets multiplexed on one
-// HTTP/2 connection (RFC 8441, WithHTTP2) with 1,000 WebSockets on their
-// own TLS connection (wss over HTTP/1.1) and on their own plain TCP
+// HTTP/2 connection (RFC 8441, Dial's default) with 1,000 WebSockets on their
+// own TLS connection (wss over HTTP/1.1, WithHTTP1) and on their own plain TCP
 // connection (ws), all to ws.Handler echo in this process. Each op is one
 // 1 KiB round trip, run on all WebSockets at once. Reported besides ns/op:
 // rt/s, the round trips per second of the whole set; KiB/ws, heap and
@@ -33,14 +33,15 @@ func BenchmarkManyWebSockets(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		tls  bool
+		h2   bool
 		opts []ws.DialOption
 	}{
-		{"h2-one-connection", true, []ws.DialOption{ws.WithHTTP2()}},
-		{"wss-http1-per-connection", true, nil},
-		{"ws-tcp-per-connection", false, nil},
+		{"h2-one-connection", true, true, nil},
+		{"wss-http1-per-connection", true, false, []ws.DialOption{ws.WithHTTP1()}},
+		{"ws-tcp-per-connection", false, false, nil},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			if tc.opts != nil && !strings.Contains(os.Getenv("GODEBUG"), h2test.XConnect) {
+			if tc.h2 && !strings.Contains(os.Getenv("GODEBUG"), h2test.XConnect) {
 				b.Skip("RFC 8441 needs the process started with GODEBUG=http2xconnect=1")
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

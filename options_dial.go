@@ -13,8 +13,21 @@ import (
 type dialHooks struct {
 	netDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	jar     http.CookieJar
-	http2   bool // WithHTTP2
+	http    httpMode // WithHTTP2, WithHTTP1
 }
+
+// httpMode is which HTTP version Dial asks for on wss and https URLs.
+type httpMode uint8
+
+const (
+	// httpAuto, the default: HTTP/2 when the connection is direct and the
+	// server is not remembered as lacking RFC 8441, else HTTP/1.1.
+	httpAuto httpMode = iota
+	// httpPrefer2 (WithHTTP2): as httpAuto, also through a proxy.
+	httpPrefer2
+	// httpOnly1 (WithHTTP1): HTTP/1.1 alone, h2 not offered in TLS.
+	httpOnly1
+)
 
 // WithNetDial sets the function that opens the connection, to the server or
 // to the proxy when one applies: network is "tcp" and addr that host:port,

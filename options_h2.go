@@ -6,31 +6,47 @@ import (
 	"net"
 	neturl "net/url"
 	"strings"
+
+	"github.com/wsactor/ws/handshake"
 )
 
-// WithHTTP2 makes Dial open wss (and https) WebSockets over HTTP/2 (RFC
-// 8441) when the server supports it: Dial offers h2 in TLS, and if the
-// server picks it and advertises SETTINGS_ENABLE_CONNECT_PROTOCOL, the
-// WebSocket is one stream of that connection. Later Dials to the same
-// host:port with the same *tls.Config (WithTLSConfig) and the same
-// WithNetDial and WithProxy functions open their streams on the same
-// connection, up to the server's SETTINGS_MAX_CONCURRENT_STREAMS, then on a
-// new one; the connection closes when its last WebSocket ends.
-//
-// A server that picks http/1.1 in TLS gets the HTTP/1.1 upgrade on the
-// same connection; one that speaks HTTP/2 without RFC 8441 gets it on a
-// new one (Dials waiting for that connection fall back likewise). Redirects (WithRedirects) are followed over HTTP/1.1. ws:// URLs
-// always use HTTP/1.1.
-//
-// Over HTTP/2 the Conn behaves as over TCP — keepalive, limits, close
-// handshake — with HTTP/2 flow control as backpressure: a WebSocket whose
-// Incoming is full lets the server send 256 KiB more, then holds it back,
-// without holding back the connection's other WebSockets. A RST_STREAM from
-// the server ends the Conn with an Err matching ErrStreamReset; the loss of
-// the connection, or a GOAWAY that did not cover the stream, with
-// ErrConnectionLost. Default: HTTP/1.1 only.
+// WithHTTP2 makes Dial try HTTP/2 (RFC 8441) for wss and https URLs also
+// when a proxy applies (WithProxy, or the environment's), tunnelling h2
+// through the proxy's CONNECT. Without a proxy it changes nothing: Dial
+// tries HTTP/2 by default (see Dial). WithHTTP1 undoes it; the last of
+// the two given wins.
 func WithHTTP2() DialOption {
-	return dialOption(func(c *dialConfig) { c.hooks.http2 = true })
+	return dialOption(func(c *dialConfig) { c.hooks.http = httpPrefer2 })
+}
+
+// WithHTTP1 makes Dial use HTTP/1.1 alone: TLS offers only http/1.1 in
+// ALPN, and the WebSocket is an Upgrade on its own connection, as before
+// RFC 8441. It is the opt-out from Dial's automatic HTTP/2, for servers
+// or middleboxes that mishandle h2, or to keep each WebSocket on a TCP
+// connection of its own. WithHTTP2 undoes it; the last of the two given
+// wins.
+func WithHTTP1() DialOption {
+	return dialOption(func(c *dialConfig) { c.hooks.http = httpOnly1 })
+}
+
+// tryHTTP2 reports whether Dial should first try url over HTTP/2: a wss or
+// https URL, not under WithHTTP1, and, unless WithHTTP2 asked for it
+// anyway, no proxy between (a proxy keeps HTTP/1.1 by default: what is
+// known about the server behind it is not known about the proxy). An error
+// from the proxy function is left to the HTTP/1.1 dial to report.
+func (c *dialConfig) tryHTTP2(hc *handshake.Client, url string) bool {
+	if !isSecureURL(url) {
+		return false
+	}
+	switch c.hooks.http {
+	case httpAuto:
+		proxy, err := hc.ProxyURL(url)
+		return err == nil && proxy == nil
+	case httpPrefer2:
+		return true
+	default:
+		return false
+	}
 }
 
 // isSecureURL reports a wss or https URL.

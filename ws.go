@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/wsactor/ws/actor"
 	"github.com/wsactor/ws/frame"
@@ -152,9 +153,32 @@ var (
 
 // Dial opens a WebSocket connection to url (ws://, wss://, http:// or
 // https://) and returns it with the server's 101 response, whose Body is
-// empty (over HTTP/2, see WithHTTP2, its 200 response). It blocks until the handshake is done, the handshake timeout
-// passes, or ctx is cancelled; ctx bounds only the handshake (bind the
-// connection to a context with WithLifetime).
+// empty (over HTTP/2, its 200 response). It blocks until the handshake is
+// done, the handshake timeout passes, or ctx is cancelled; ctx bounds only
+// the handshake (bind the connection to a context with WithLifetime).
+//
+// For wss and https URLs reached without a proxy, Dial uses HTTP/2 when
+// the server offers RFC 8441: TLS offers h2 and http/1.1 in ALPN, and if
+// the server picks h2 and advertises SETTINGS_ENABLE_CONNECT_PROTOCOL the
+// WebSocket is one stream of that connection. Later Dials to the same
+// host:port with the same *tls.Config (WithTLSConfig) and the same
+// WithNetDial and WithProxy functions open their streams on it, up to the
+// server's SETTINGS_MAX_CONCURRENT_STREAMS, then on a new connection; it
+// closes when its last WebSocket ends. A server that picks http/1.1 gets
+// the HTTP/1.1 upgrade on the same connection, at no extra cost. One that
+// picks h2 without the setting gets it on a new connection; either way
+// Dial remembers the server (for 10 minutes, among at most 256) and its
+// next Dials offer only http/1.1. Redirects (WithRedirects) are followed
+// over HTTP/1.1; ws URLs and proxied connections use HTTP/1.1 (see
+// WithHTTP2, WithHTTP1).
+//
+// Over HTTP/2 the Conn behaves as over TCP — keepalive, limits, close
+// handshake — with HTTP/2 flow control as backpressure: a WebSocket whose
+// Incoming is full lets the server send 256 KiB more, then holds it back,
+// without holding back the connection's other WebSockets. A RST_STREAM
+// from the server ends the Conn with an Err matching ErrStreamReset; the
+// loss of the connection, or a GOAWAY that did not cover the stream, with
+// ErrConnectionLost.
 //
 // A refusal is a *RejectError and an unfollowed redirect a *RedirectError
 // (both found with errors.As); the response is then nil. On error no
@@ -178,11 +202,13 @@ func Dial(ctx context.Context, url string, opts ...DialOption) (*Conn, *http.Res
 		MaxRedirects:     cfg.maxRedirects,
 	}
 	var acc *handshake.Accepted
-	if cfg.hooks.http2 && isSecureURL(url) {
+	if cfg.tryHTTP2(hc, url) {
+		start := time.Now()
 		acc, err = dialHTTP2(ctx, hc, url, newH2Key(hostPort(url), cfg.tlsConfig, cfg.hooks.netDial, cfg.proxy))
 		if err != nil {
 			return nil, nil, fmt.Errorf("ws: dial: %w", err)
 		}
+		hc = withinTimeout(hc, start)
 	}
 	if acc == nil {
 		if acc, err = hc.Dial(ctx, url); err != nil {

@@ -461,6 +461,18 @@ func (c *Client) transportIn(dctx, ctx context.Context, t target, dl *deadline, 
 	return conn, nil
 }
 
+// ProxyURL returns the proxy Dial would tunnel through to reach rawURL,
+// or nil when it connects directly: Proxy's answer, or the environment's
+// when Proxy is nil. A caller choosing between HTTP/2 and HTTP/1.1 before
+// dialling needs to know whether a proxy sits in between.
+func (c *Client) ProxyURL(rawURL string) (*url.URL, error) {
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return c.proxyFor(t)
+}
+
 // DialTransport connects to rawURL's server as Dial does — NetDial or
 // Dialer, the proxy's CONNECT tunnel, TLS for wss and https URLs — but
 // offers alpn in TLS instead of http/1.1 and returns the connection before

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 
 	"github.com/wsactor/ws/handshake"
@@ -107,4 +108,20 @@ func ExampleIsConnectRequest() {
 	// Output:
 	// true
 	// false
+}
+
+// ProxyURL tells before dialling whether a proxy sits between the client
+// and the server, as a caller choosing between HTTP/2 and HTTP/1.1 needs
+// to know.
+func ExampleClient_ProxyURL() {
+	proxied := &handshake.Client{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: "proxy.example:3128"})}
+	u, err := proxied.ProxyURL("wss://example.com/chat")
+	fmt.Println(u, err)
+
+	direct := &handshake.Client{Proxy: http.ProxyURL(nil)}
+	u, err = direct.ProxyURL("wss://example.com/chat")
+	fmt.Println(u == nil, err)
+	// Output:
+	// http://proxy.example:3128 <nil>
+	// true <nil>
 }
