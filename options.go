@@ -306,7 +306,10 @@ func WithRecycledBuffers(check bool) Option {
 // WithLifetime binds the connection to ctx: when ctx is cancelled, the
 // connection starts a close handshake with 1001 (going away), bounded by
 // the close grace period. Cancelling the ctx given to Dial only bounds the
-// handshake; use this to bound the connection. Default: no lifetime.
+// handshake; use this to bound the connection. Give Send a ctx of its own,
+// not ctx itself: the close frame goes after the message being written,
+// while a Send whose ctx ends in the middle of its message cuts the stream
+// (see Send). Default: no lifetime.
 func WithLifetime(ctx context.Context) Option {
 	return connOption(func(c *connConfig) { c.lifetime = ctx })
 }

@@ -33,8 +33,10 @@ type Server struct {
 // grace period, unless it has ended already; then ServeHTTP returns.
 //
 // fn's ctx carries the request's values and is cancelled when the
-// connection ends or Shutdown begins, whichever comes first, so work fn
-// started for the connection can stop with it; RequestFromContext(ctx)
+// connection ends, so work fn started for the connection can stop with it.
+// Shutdown ends the connection with its 1001 close handshake, after the
+// message being written: the ctx is not cancelled before, so that a Send
+// given it is not cut in the middle of its message. RequestFromContext(ctx)
 // returns the upgrade request (its URL, headers, path values and cookies —
 // not its Body). The connection itself ends on its own schedule: Incoming is
 // closed when it does.
@@ -121,9 +123,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.track(c, true)
 	defer s.track(c, false)
 
+	// fn's ctx ends with the connection, not when Shutdown begins: a Send
+	// cancelled in the middle of its message would cut the stream, and the
+	// peer would get a reset instead of the 1001 that Shutdown sends after
+	// the message.
 	ctx, cancel := context.WithCancel(context.WithValue(r.Context(), requestKey{}, r))
-	stop := context.AfterFunc(s.life, cancel)
-	defer stop()
 	stopEnd := context.AfterFunc(c.Context(), cancel)
 	defer stopEnd()
 	defer cancel()
