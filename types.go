@@ -71,7 +71,7 @@ func Binary(b []byte) Message { return Message{Type: BinaryMessage, Data: b} }
 // (errors.As finds both). When we sent a close frame and none came back,
 // Err is ErrCloseTimeout, the Close ctx's error or an I/O error. Under js
 // it is built from the host's close event: Err is nil when the event says
-// wasClean and ErrUnclean otherwise.
+// wasClean, and an error saying the close was unclean otherwise.
 type CloseError = actor.CloseError
 
 // Stats is a snapshot of a connection's counters, from Conn.Stats:
