@@ -6,11 +6,12 @@ import (
 	"context"
 	"hash/crc32"
 	"io"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wsactor/ws/internal/wstest"
 
 	"github.com/wsactor/ws"
 )
@@ -51,24 +52,7 @@ func TestStreamGiBThroughHandler(t *testing.T) {
 	_, err := io.Copy(want, &pattern{left: size, x: 7})
 	require.NoError(t, err)
 
-	runtime.GC()
-	stop, peak := make(chan struct{}), make(chan uint64, 1)
-	go func() {
-		var ms runtime.MemStats
-		var top uint64
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			top = max(top, ms.HeapInuse)
-			select {
-			case <-stop:
-				peak <- top
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	stopSampling := wstest.HeapPeak()
 	errc := make(chan error, 1)
 	go func() { errc <- c.SendStream(ctx, ws.BinaryMessage, &pattern{left: size, x: 7}) }()
 	typ, r, err := c.NextReader(ctx)
@@ -78,8 +62,7 @@ func TestStreamGiBThroughHandler(t *testing.T) {
 	n, err := io.Copy(got, r)
 	require.NoError(t, err)
 	require.NoError(t, <-errc)
-	close(stop)
-	top := <-peak
+	top := stopSampling()
 	require.Equal(t, int64(size), n)
 	require.Equal(t, want.Sum32(), got.Sum32())
 	t.Logf("1 GiB echoed through ws.Handler; peak HeapInuse %.1f MiB", float64(top)/(1<<20))

@@ -4,11 +4,12 @@ package actor
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wsactor/ws/internal/wstest"
 
 	"github.com/wsactor/ws/frame"
 )
@@ -40,25 +41,7 @@ func TestStreamGiBMemory(t *testing.T) {
 func streamGiB(t *testing.T, m mode, size int64, block int, wantN int64, wantSum uint32) {
 	const limit = 64 << 20
 	cl, sv := newPair(t, m, nil, []Option{WithStreamedReceive(), WithMaxMessageSize(size)})
-	runtime.GC()
-	stop := make(chan struct{})
-	peak := make(chan uint64, 1)
-	go func() {
-		var ms runtime.MemStats
-		var top uint64
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			top = max(top, ms.HeapInuse)
-			select {
-			case <-stop:
-				peak <- top
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	stopSampling := wstest.HeapPeak()
 	errc := make(chan error, 1)
 	go func() { errc <- cl.SendStream(context.Background(), frame.OpBinary, newPattern(size, block, 7)) }()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -69,8 +52,7 @@ func streamGiB(t *testing.T, m mode, size int64, block int, wantN int64, wantSum
 	n, sum, err := readSum(r)
 	require.NoError(t, err)
 	require.NoError(t, <-errc)
-	close(stop)
-	top := <-peak
+	top := stopSampling()
 	require.Equal(t, wantN, n)
 	require.Equal(t, wantSum, sum)
 	t.Logf("%s: 1 GiB streamed; peak HeapInuse %.1f MiB", m, float64(top)/(1<<20))
