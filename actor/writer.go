@@ -115,8 +115,9 @@ func (c *Conn) onOutgoing(m Message) {
 		return
 	case c.st.writing || c.st.streaming:
 		// A Send that started writing before Outgoing was first asked for
-		// still holds the right, or a streamed message is in progress. m goes first in the queue: a Send queued
-		// there by m's sender must follow it.
+		// still holds the right, or a streamed message is in progress. m
+		// goes first in the queue: a Send queued there by m's sender must
+		// follow it.
 		r := sendPool.Get().(*sendReq)
 		r.msg, r.err, r.detached = m, nil, true
 		r.state.Store(sendQueued)
