@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
 	"github.com/wsactor/ws/examples/chatcluster/internal/redistest"
 	"github.com/wsactor/ws/examples/chatcluster/redishub"
 	"github.com/wsactor/ws/internal/wstest"
@@ -76,14 +77,24 @@ type phaseStats struct {
 // is reported. Without history (pub/sub alone) nothing may be duplicated.
 // With the default history of 50 lines, a client that reconnects is sent
 // the new node's last lines: some it missed (less loss), some it had
-// (duplicates, reported).
+// (duplicates, reported). With resume, a client that reconnects presents
+// the ID of its last line (?since=) and gets the room's stream after it:
+// nothing may be lost or duplicated, restarts included.
 func TestClusterRollingRestart(t *testing.T) {
-	for _, history := range []int{0, 50} {
-		t.Run(fmt.Sprintf("history-%d", history), func(t *testing.T) { rollingRestart(t, history) })
+	for _, tc := range []struct {
+		name    string
+		history int
+		resume  bool
+	}{
+		{"history-0", 0, false},
+		{"history-50", 50, false},
+		{"resume", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { rollingRestart(t, tc.history, tc.resume) })
 	}
 }
 
-func rollingRestart(t *testing.T, history int) {
+func rollingRestart(t *testing.T, history int, resume bool) {
 	rs := redistest.Start(t)
 	ctx := wstest.DeadlineAfter(t, 100*time.Second)
 	nodes := startNodes(t, rs, 3, "-history", strconv.Itoa(history))
@@ -92,7 +103,11 @@ func rollingRestart(t *testing.T, history int) {
 	clients := make([]*client, nClients)
 	var names []string
 	for i := range clients {
-		clients[i] = newClient(t, ctx, fmt.Sprintf("c%d", i), urls, i%len(nodes))
+		var r *chatroom.Resume
+		if resume {
+			r = new(chatroom.Resume)
+		}
+		clients[i] = startClient(t, ctx, fmt.Sprintf("c%d", i), urls, i%len(nodes), r)
 		names = append(names, clients[i].name)
 	}
 	slices.Sort(names)
@@ -239,6 +254,9 @@ func rollingRestart(t *testing.T, history int) {
 	for _, s := range stats {
 		if history == 0 {
 			require.Zero(t, s.dup, "%s: duplicated deliveries", s.name)
+		}
+		if resume {
+			require.Zero(t, s.lost, "%s: lost deliveries with resume", s.name)
 		}
 	}
 	for _, c := range clients {
