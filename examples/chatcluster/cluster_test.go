@@ -271,7 +271,9 @@ func rollingRestart(t *testing.T, history int, resume bool) {
 // TestClusterRedisRestart: Redis goes away mid-chat. Every member is told
 // ("* relay unavailable"), a line sent meanwhile comes back to its sender
 // as not delivered, and when Redis is back the nodes resubscribe, tell
-// their members, rewrite their presence, and the room works again.
+// their members, rewrite their presence, and the room works again. The
+// restarted Redis (no persistence) has lost the room's stream: ann, who
+// resumes, is told she missed lines when her node restarts next.
 func TestClusterRedisRestart(t *testing.T) {
 	rs := redistest.Start(t)
 	ctx := wstest.DeadlineAfter(t, 60*time.Second)
@@ -280,7 +282,11 @@ func TestClusterRedisRestart(t *testing.T) {
 	names := []string{"ann", "ben", "cat"}
 	clients := make([]*client, len(names))
 	for i, name := range names {
-		clients[i] = newClient(t, ctx, name, urls, i)
+		var r *chatroom.Resume
+		if i == 0 {
+			r = new(chatroom.Resume)
+		}
+		clients[i] = startClient(t, ctx, name, urls, i, r)
 	}
 	for _, c := range clients {
 		c.waitMembers(t, ctx, names)
@@ -311,6 +317,15 @@ func TestClusterRedisRestart(t *testing.T) {
 	t.Logf("Redis restarted: every member told it is restored within %v", time.Since(t1).Round(time.Millisecond))
 	// The restarted Redis is empty: the member list comes back from the
 	// presence the nodes rewrite.
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	// ann's last line ("ann: before") was in the stream Redis lost.
+	annFrom, annConnects := clients[0].noticeCount(), clients[0].connects.Load()
+	nodes[0].stop()
+	nodes[0].start()
+	clients[0].waitUntil(t, ctx, "reconnect", func() bool { return clients[0].connects.Load() > annConnects })
+	clients[0].waitNotice(t, ctx, chatroom.MissedLine, annFrom)
 	for _, c := range clients {
 		c.waitMembers(t, ctx, names)
 	}
