@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws"
@@ -384,4 +385,107 @@ func TestClusterNodeCrash(t *testing.T) {
 	for _, c := range clients {
 		c.waitLines(t, ctx, "ben: still here")
 	}
+}
+
+// TestClusterSubscriberBreak: Redis stays up but every node's pub/sub
+// connection is killed (CLIENT KILL TYPE pubsub), twice, while three
+// clients chat. Each node tells its members, resubscribes, reads the lines
+// published meanwhile from each room's stream, and says the relay is
+// restored: every line reaches every client exactly once — the clients'
+// own lines, and a line published in the same pipeline as the kill, which
+// no subscription can have seen live.
+func TestClusterSubscriberBreak(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := wstest.DeadlineAfter(t, 60*time.Second)
+	nodes := startNodes(t, rs, 3, "-history", "0")
+	urls := urlsOf(nodes)
+	names := []string{"ann", "ben", "cat"}
+	clients := make([]*client, len(names))
+	for i, name := range names {
+		clients[i] = newClient(t, ctx, name, urls, i)
+	}
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer admin.Close()
+
+	var (
+		mu    sync.Mutex
+		lines []string
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				text := fmt.Sprintf("%s-%d", c.name, k)
+				if c.rc.Send(ctx, ws.Text(text)) != nil {
+					return
+				}
+				mu.Lock()
+				lines = append(lines, c.name+": "+text)
+				mu.Unlock()
+			}
+		}()
+	}
+	// What redishub's publish script does, for the room "lobby" under
+	// the default prefix.
+	const publish = `local id = redis.call('XADD', KEYS[1], '*', 'l', ARGV[1])
+redis.call('PUBLISH', ARGV[2], 'L' .. id .. ' ' .. ARGV[1])
+return id`
+	var gapLines []string
+	for k := range 2 {
+		waitTraffic(t, ctx, clients, 30)
+		from := make([]int, len(clients))
+		for i, c := range clients {
+			from[i] = c.noticeCount()
+		}
+		line := fmt.Sprintf("zed: in break %d", k)
+		gapLines = append(gapLines, line)
+		var killed *redis.IntCmd
+		_, err := admin.Pipelined(ctx, func(p redis.Pipeliner) error {
+			killed = p.ClientKillByFilter(ctx, "TYPE", "pubsub")
+			p.Eval(ctx, publish, []string{"chat:room:lobby:log"}, line, "chat:room:lobby")
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, int64(len(nodes)), killed.Val(), "one subscription per node")
+		for i, c := range clients {
+			c.waitNotice(t, ctx, redishub.RestoredLine, c.waitNotice(t, ctx, redishub.UnavailableLine, from[i])+1)
+		}
+	}
+	waitTraffic(t, ctx, clients, 30)
+	close(stop)
+	wg.Wait()
+	var fins []string
+	for _, c := range clients {
+		require.NoError(t, c.rc.Send(ctx, ws.Text("fin")))
+		fins = append(fins, c.name+": fin")
+	}
+	lines = append(lines, gapLines...)
+	lost, dup := 0, 0
+	for _, c := range clients {
+		c.waitLines(t, ctx, fins...)
+		for _, l := range lines {
+			switch n := c.count(l); {
+			case n == 0:
+				lost++
+			case n > 1:
+				dup += n - 1
+			}
+		}
+	}
+	t.Logf("%d lines × %d clients through two subscription breaks: %d lost, %d duplicated", len(lines), len(clients), lost, dup)
+	require.Zero(t, lost, "lost deliveries")
+	require.Zero(t, dup, "duplicated deliveries")
 }

@@ -35,9 +35,9 @@
 // and gets the latest lines; so is one whose Redis restarted without
 // persistence, which loses the streams.
 //
-// Redis pub/sub keeps nothing: a member connected to a node whose
-// subscription is being re-established misses the lines published
-// meanwhile, until it reconnects with since. While Redis is unreachable a node tells its members once
+// A node whose subscription broke catches up the same way: once a room's
+// channel is subscribed again, it reads the room's stream after the last
+// line it delivered. While Redis is unreachable a node tells its members once
 // ("* relay unavailable ...") and tells a sender that its line was not
 // delivered, instead of dropping it silently; when the subscription is
 // back it says "* relay restored" and rewrites its presence, which a
@@ -434,15 +434,24 @@ func (h *Hub) Members(ctx context.Context, room string) ([]string, error) {
 
 // receive reads the subscription until Close. go-redis redials and
 // resubscribes every channel on the Receive after a failure; the
-// confirmation of a subscription is what marks Redis as back.
+// confirmation of a subscription is what marks Redis as back. It keeps
+// the ID of the last line delivered per room: once a room's channel is
+// subscribed again after a failure, the lines published meanwhile are
+// read from the room's stream and delivered (catchUp), and a live line
+// with an ID not above the last is not delivered twice.
 func (h *Hub) receive() {
 	defer h.wg.Done()
 	delay := 50 * time.Millisecond
+	last := make(map[string]string) // room → ID of the last line delivered
+	stale := make(map[string]bool)  // rooms to catch up once resubscribed
 	for {
 		msg, err := h.ps.Receive(h.ctx)
 		if err != nil {
 			if h.ctx.Err() != nil {
 				return
+			}
+			for room := range last {
+				stale[room] = true
 			}
 			h.down(err)
 			// Redial after a jittered pause, growing to 1 s: a Redis
@@ -462,6 +471,10 @@ func (h *Hub) receive() {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
 				h.subscribed(m.Channel)
+				if room, ok := strings.CutPrefix(m.Channel, h.opt.Prefix+"room:"); ok && stale[room] {
+					delete(stale, room)
+					h.catchUp(room, last)
+				}
 			}
 		case *redis.Message:
 			room, ok := strings.CutPrefix(m.Channel, h.opt.Prefix+"room:")
@@ -471,12 +484,34 @@ func (h *Hub) receive() {
 			switch m.Payload[0] {
 			case 'L':
 				id, text, ok := strings.Cut(m.Payload[1:], " ")
-				if ok {
-					h.dropped(room, h.local.Deliver(room, chatroom.Line{ID: id, Text: text}))
+				if !ok || (last[room] != "" && chatroom.CompareID(id, last[room]) <= 0) {
+					continue // delivered already, by catchUp
 				}
+				last[room] = id
+				h.dropped(room, h.local.Deliver(room, chatroom.Line{ID: id, Text: text}))
 			case 'P':
 				kick(h.kickList)
 			}
+		}
+	}
+}
+
+// catchUp delivers the lines of room's stream after last[room], at most
+// Replay of them, and records the last delivered. The members were told
+// the relay was unavailable when the subscription broke, so a gap the
+// stream cannot fill (a Redis restart lost it) has been said already.
+func (h *Hub) catchUp(room string, last map[string]string) {
+	ctx, cancel := context.WithTimeout(h.ctx, 2*time.Second)
+	defer cancel()
+	xs, err := h.rdb.XRangeN(ctx, h.logKey(room), "("+last[room], "+", int64(h.opt.Replay)).Result()
+	if err != nil {
+		h.down(err)
+		return
+	}
+	for _, x := range xs {
+		if text, ok := x.Values["l"].(string); ok {
+			last[room] = x.ID
+			h.dropped(room, h.local.Deliver(room, chatroom.Line{ID: x.ID, Text: text}))
 		}
 	}
 }
