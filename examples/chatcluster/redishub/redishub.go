@@ -266,7 +266,9 @@ func (h *Hub) replay(ctx context.Context, room, since string) []chatroom.Line {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	missed := []chatroom.Line{{Text: chatroom.MissedLine}}
-	xs, err := h.rdb.XRangeN(ctx, h.logKey(room), since, "+", int64(h.opt.Replay)+1).Result()
+	// since itself, the Replay lines after it, and one more to tell
+	// whether there are more.
+	xs, err := h.rdb.XRangeN(ctx, h.logKey(room), since, "+", int64(h.opt.Replay)+2).Result()
 	if err != nil {
 		h.down(err)
 		return missed
