@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/examples/chat/chatroom"
+	"github.com/wsactor/ws/reconnect"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -262,4 +263,30 @@ func ExampleSplitID() {
 	// Output:
 	// 1712345678901-0 ann: hi
 	//  @members ["ann"]
+}
+
+func ExampleCompareID() {
+	fmt.Println(chatroom.CompareID("1712345678901-2", "1712345678901-10"))
+	fmt.Println(chatroom.ValidID("1712345678901-2"), chatroom.ValidID("members"))
+	// Output:
+	// -1
+	// true false
+}
+
+// A Go client of a chat cluster that resumes where it left off: each
+// message goes through r.See, and every redial presents r's last ID.
+func ExampleDialAnyResume() {
+	r := new(chatroom.Resume)
+	c, err := reconnect.New("ws://localhost:8081/ws",
+		reconnect.WithDialFunc(chatroom.DialAnyResume(r, "ws://localhost:8081/ws?name=gopher", "ws://localhost:8082/ws?name=gopher")))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	go func() { _ = c.Run(ctx) }()
+	for msg := range c.Incoming() {
+		if text, fresh := r.See(string(msg.Data)); fresh {
+			fmt.Println(text)
+		}
+	}
 }
