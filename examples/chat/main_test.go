@@ -55,11 +55,12 @@ func waitFor(t *testing.T, c *ws.Conn, line string) {
 	for {
 		select {
 		case m, ok := <-c.Incoming():
+			_, text := chatroom.SplitID(string(m.Data))
 			require.True(t, ok, "connection ended (%v) before %q; saw %q", c.Err(), line, seen)
-			if string(m.Data) == line {
+			if text == line {
 				return
 			}
-			seen = append(seen, string(m.Data))
+			seen = append(seen, text)
 		case <-ctx.Done():
 			t.Fatalf("no %q; saw %q", line, seen)
 		}
@@ -79,9 +80,10 @@ func waitForAll(t *testing.T, c *ws.Conn, lines ...string) {
 	for len(missing) > 0 {
 		select {
 		case m, ok := <-c.Incoming():
+			_, text := chatroom.SplitID(string(m.Data))
 			require.True(t, ok, "connection ended (%v); missing %v; saw %q", c.Err(), missing, seen)
-			delete(missing, string(m.Data))
-			seen = append(seen, string(m.Data))
+			delete(missing, text)
+			seen = append(seen, text)
 		case <-ctx.Done():
 			t.Fatalf("missing %v; saw %q", missing, seen)
 		}
@@ -181,8 +183,9 @@ func TestChatDropsSlowMember(t *testing.T) {
 			select {
 			case m, ok := <-fast.Incoming():
 				require.True(t, ok, "fast member dropped: %v", fast.Err())
-				if _, list := chatroom.ParseMembers(string(m.Data)); !list && string(m.Data) != "* slow joined" {
-					return string(m.Data)
+				_, text := chatroom.SplitID(string(m.Data))
+				if _, list := chatroom.ParseMembers(text); !list && text != "* slow joined" {
+					return text
 				}
 			case <-ctx.Done():
 				t.Fatalf("slow member not dropped in time")

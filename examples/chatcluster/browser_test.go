@@ -18,10 +18,13 @@ import (
 // hello, wait for every line in want, then say "NAME ready". If offline is
 // set, type a line as soon as the page goes offline (the page queues it)
 // and wait until it comes back through the room after the page
-// reconnected; otherwise wait for that line from the other page.
+// reconnected; otherwise wait for that line from the other page. Either
+// page then waits for awayLine, which the Go client sends while the
+// offline page's node is down: the page resumes with ?since= and the node
+// replays it. No chat line may be shown twice.
 const pageScript = `
 (async () => {
-  const want = %s, members = %s, name = %q, offline = %t, afterLine = %q;
+  const want = %s, members = %s, name = %q, offline = %t, afterLine = %q, awayLine = %q;
   const result = { ok: false, states: [] };
   window.__wsTestResult = result;
   const lines = () => Array.from(document.querySelectorAll('#log li')).map((li) => li.textContent);
@@ -51,8 +54,12 @@ const pageScript = `
     } else {
       window.chat.send(name + ' ready');
     }
-    await until(() => lines().includes(afterLine) && sameMembers());
+    await until(() => lines().includes(afterLine) && lines().includes(awayLine) && sameMembers());
     result.membersAfter = window.chat.members();
+    result.lastId = window.chat.lastId();
+    const chat = lines().filter((l) => !l.startsWith('* ') && !l.startsWith('(queued) '));
+    result.dups = chat.filter((l, i) => chat.indexOf(l) !== i);
+    if (result.dups.length) throw new Error('shown twice: ' + result.dups.join(' | '));
     result.ok = true;
   } catch (e) {
     result.error = String(e);
@@ -66,8 +73,10 @@ const pageScript = `
 // client on the third are in one room: each sees the others' lines and
 // the same member list. Then alice's node restarts: her page shows it is
 // offline, queues the line typed meanwhile, reconnects by itself and
-// sends it; bob and the Go client receive it. The screenshots are the
-// evidence.
+// sends it; bob and the Go client receive it. The Go client's line sent
+// while alice's node was down reaches her page on reconnect (the page
+// resumes from the last line ID it saw), and neither page shows a line
+// twice. The screenshots are the evidence.
 func TestClusterBrowsers(t *testing.T) {
 	wstest.RequirePeer(t, wstest.PeerChromium)
 	rs := redistest.Start(t)
@@ -81,13 +90,14 @@ func TestClusterBrowsers(t *testing.T) {
 	wantJSON, _ := json.Marshal(want)
 	membersJSON, _ := json.Marshal(members)
 	const after = "alice: typed offline"
+	const away = "gopher: while alice was away"
 	names := []string{"alice", "bob"}
 	browsers := make([]*wstest.Chromium, len(names))
 	for i, name := range names {
 		shot := wstest.ArtifactPath(t, "cluster-"+name+".png")
 		t.Logf("%s on node %d: screenshot %s", name, i+1, shot)
 		browsers[i] = wstest.StartChromium(t, ctx, nodes[i].page()+"?name="+name, shot,
-			fmt.Sprintf(pageScript, wantJSON, membersJSON, name, name == "alice", after))
+			fmt.Sprintf(pageScript, wantJSON, membersJSON, name, name == "alice", after, away))
 	}
 	// Each node's history holds only what it has seen, so everyone says
 	// hello once all three are in the room.
@@ -96,6 +106,8 @@ func TestClusterBrowsers(t *testing.T) {
 	gopher.waitLines(t, ctx, "alice: hello from alice", "bob: hello from bob", "alice: alice ready", "bob: bob ready")
 
 	nodes[0].stop() // alice's node: her page goes offline
+	require.NoError(t, gopher.rc.Send(ctx, ws.Text(strings.TrimPrefix(away, "gopher: "))))
+	gopher.waitLines(t, ctx, away)
 	nodes[0].start()
 	gopher.waitLines(t, ctx, after)
 	for i, name := range names {

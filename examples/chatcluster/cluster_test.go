@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsactor/ws"
+	"github.com/wsactor/ws/examples/chat/chatroom"
 	"github.com/wsactor/ws/examples/chatcluster/internal/redistest"
 	"github.com/wsactor/ws/examples/chatcluster/redishub"
 	"github.com/wsactor/ws/internal/wstest"
@@ -76,14 +78,24 @@ type phaseStats struct {
 // is reported. Without history (pub/sub alone) nothing may be duplicated.
 // With the default history of 50 lines, a client that reconnects is sent
 // the new node's last lines: some it missed (less loss), some it had
-// (duplicates, reported).
+// (duplicates, reported). With resume, a client that reconnects presents
+// the ID of its last line (?since=) and gets the room's stream after it:
+// nothing may be lost or duplicated, restarts included.
 func TestClusterRollingRestart(t *testing.T) {
-	for _, history := range []int{0, 50} {
-		t.Run(fmt.Sprintf("history-%d", history), func(t *testing.T) { rollingRestart(t, history) })
+	for _, tc := range []struct {
+		name    string
+		history int
+		resume  bool
+	}{
+		{"history-0", 0, false},
+		{"history-50", 50, false},
+		{"resume", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { rollingRestart(t, tc.history, tc.resume) })
 	}
 }
 
-func rollingRestart(t *testing.T, history int) {
+func rollingRestart(t *testing.T, history int, resume bool) {
 	rs := redistest.Start(t)
 	ctx := wstest.DeadlineAfter(t, 100*time.Second)
 	nodes := startNodes(t, rs, 3, "-history", strconv.Itoa(history))
@@ -92,7 +104,11 @@ func rollingRestart(t *testing.T, history int) {
 	clients := make([]*client, nClients)
 	var names []string
 	for i := range clients {
-		clients[i] = newClient(t, ctx, fmt.Sprintf("c%d", i), urls, i%len(nodes))
+		var r *chatroom.Resume
+		if resume {
+			r = new(chatroom.Resume)
+		}
+		clients[i] = startClient(t, ctx, fmt.Sprintf("c%d", i), urls, i%len(nodes), r)
 		names = append(names, clients[i].name)
 	}
 	slices.Sort(names)
@@ -240,6 +256,9 @@ func rollingRestart(t *testing.T, history int) {
 		if history == 0 {
 			require.Zero(t, s.dup, "%s: duplicated deliveries", s.name)
 		}
+		if resume {
+			require.Zero(t, s.lost, "%s: lost deliveries with resume", s.name)
+		}
 	}
 	for _, c := range clients {
 		for _, code := range c.closeCodes() {
@@ -253,7 +272,9 @@ func rollingRestart(t *testing.T, history int) {
 // TestClusterRedisRestart: Redis goes away mid-chat. Every member is told
 // ("* relay unavailable"), a line sent meanwhile comes back to its sender
 // as not delivered, and when Redis is back the nodes resubscribe, tell
-// their members, rewrite their presence, and the room works again.
+// their members, rewrite their presence, and the room works again. The
+// restarted Redis (no persistence) has lost the room's stream: ann, who
+// resumes, is told she missed lines when her node restarts next.
 func TestClusterRedisRestart(t *testing.T) {
 	rs := redistest.Start(t)
 	ctx := wstest.DeadlineAfter(t, 60*time.Second)
@@ -262,7 +283,11 @@ func TestClusterRedisRestart(t *testing.T) {
 	names := []string{"ann", "ben", "cat"}
 	clients := make([]*client, len(names))
 	for i, name := range names {
-		clients[i] = newClient(t, ctx, name, urls, i)
+		var r *chatroom.Resume
+		if i == 0 {
+			r = new(chatroom.Resume)
+		}
+		clients[i] = startClient(t, ctx, name, urls, i, r)
 	}
 	for _, c := range clients {
 		c.waitMembers(t, ctx, names)
@@ -293,6 +318,15 @@ func TestClusterRedisRestart(t *testing.T) {
 	t.Logf("Redis restarted: every member told it is restored within %v", time.Since(t1).Round(time.Millisecond))
 	// The restarted Redis is empty: the member list comes back from the
 	// presence the nodes rewrite.
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	// ann's last line ("ann: before") was in the stream Redis lost.
+	annFrom, annConnects := clients[0].noticeCount(), clients[0].connects.Load()
+	nodes[0].stop()
+	nodes[0].start()
+	clients[0].waitUntil(t, ctx, "reconnect", func() bool { return clients[0].connects.Load() > annConnects })
+	clients[0].waitNotice(t, ctx, chatroom.MissedLine, annFrom)
 	for _, c := range clients {
 		c.waitMembers(t, ctx, names)
 	}
@@ -351,4 +385,107 @@ func TestClusterNodeCrash(t *testing.T) {
 	for _, c := range clients {
 		c.waitLines(t, ctx, "ben: still here")
 	}
+}
+
+// TestClusterSubscriberBreak: Redis stays up but every node's pub/sub
+// connection is killed (CLIENT KILL TYPE pubsub), twice, while three
+// clients chat. Each node tells its members, resubscribes, reads the lines
+// published meanwhile from each room's stream, and says the relay is
+// restored: every line reaches every client exactly once — the clients'
+// own lines, and a line published in the same pipeline as the kill, which
+// no subscription can have seen live.
+func TestClusterSubscriberBreak(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := wstest.DeadlineAfter(t, 60*time.Second)
+	nodes := startNodes(t, rs, 3, "-history", "0")
+	urls := urlsOf(nodes)
+	names := []string{"ann", "ben", "cat"}
+	clients := make([]*client, len(names))
+	for i, name := range names {
+		clients[i] = newClient(t, ctx, name, urls, i)
+	}
+	for _, c := range clients {
+		c.waitMembers(t, ctx, names)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer admin.Close()
+
+	var (
+		mu    sync.Mutex
+		lines []string
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				text := fmt.Sprintf("%s-%d", c.name, k)
+				if c.rc.Send(ctx, ws.Text(text)) != nil {
+					return
+				}
+				mu.Lock()
+				lines = append(lines, c.name+": "+text)
+				mu.Unlock()
+			}
+		}()
+	}
+	// What redishub's publish script does, for the room "lobby" under
+	// the default prefix.
+	const publish = `local id = redis.call('XADD', KEYS[1], '*', 'l', ARGV[1])
+redis.call('PUBLISH', ARGV[2], 'L' .. id .. ' ' .. ARGV[1])
+return id`
+	var gapLines []string
+	for k := range 2 {
+		waitTraffic(t, ctx, clients, 30)
+		from := make([]int, len(clients))
+		for i, c := range clients {
+			from[i] = c.noticeCount()
+		}
+		line := fmt.Sprintf("zed: in break %d", k)
+		gapLines = append(gapLines, line)
+		var killed *redis.IntCmd
+		_, err := admin.Pipelined(ctx, func(p redis.Pipeliner) error {
+			killed = p.ClientKillByFilter(ctx, "TYPE", "pubsub")
+			p.Eval(ctx, publish, []string{"chat:room:lobby:log"}, line, "chat:room:lobby")
+			return nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, int64(len(nodes)), killed.Val(), "one subscription per node")
+		for i, c := range clients {
+			c.waitNotice(t, ctx, redishub.RestoredLine, c.waitNotice(t, ctx, redishub.UnavailableLine, from[i])+1)
+		}
+	}
+	waitTraffic(t, ctx, clients, 30)
+	close(stop)
+	wg.Wait()
+	var fins []string
+	for _, c := range clients {
+		require.NoError(t, c.rc.Send(ctx, ws.Text("fin")))
+		fins = append(fins, c.name+": fin")
+	}
+	lines = append(lines, gapLines...)
+	lost, dup := 0, 0
+	for _, c := range clients {
+		c.waitLines(t, ctx, fins...)
+		for _, l := range lines {
+			switch n := c.count(l); {
+			case n == 0:
+				lost++
+			case n > 1:
+				dup += n - 1
+			}
+		}
+	}
+	t.Logf("%d lines × %d clients through two subscription breaks: %d lost, %d duplicated", len(lines), len(clients), lost, dup)
+	require.Zero(t, lost, "lost deliveries")
+	require.Zero(t, dup, "duplicated deliveries")
 }

@@ -170,8 +170,9 @@ func (n *node) lastExit() error {
 // client is a chat member on reconnect.Client, dialling a given node
 // first, recording everything it receives.
 type client struct {
-	name string
-	rc   *reconnect.Client
+	name   string
+	rc     *reconnect.Client
+	resume *chatroom.Resume // nil: dials without ?since=
 
 	node     atomic.Value // URL of the last dial: the node of the current connection
 	connects atomic.Int32
@@ -196,7 +197,14 @@ func (c *client) closeCodes() []ws.StatusCode {
 
 func newClient(t *testing.T, ctx context.Context, name string, urls []string, first int) *client {
 	t.Helper()
-	c := &client{name: name, got: make(map[string]int), changed: make(chan struct{})}
+	return startClient(t, ctx, name, urls, first, nil)
+}
+
+// startClient is newClient resuming with r (nil: no resume): each redial
+// carries ?since= the last line ID received.
+func startClient(t *testing.T, ctx context.Context, name string, urls []string, first int, r *chatroom.Resume) *client {
+	t.Helper()
+	c := &client{name: name, resume: r, got: make(map[string]int), changed: make(chan struct{})}
 	// chatroom.DialAny's policy (a random node other than the last),
 	// from a chosen first node, so that each test knows where each
 	// client starts.
@@ -214,7 +222,11 @@ func newClient(t *testing.T, ctx context.Context, name string, urls []string, fi
 		}
 		last = i
 		c.node.Store(urls[i])
-		return ws.Dial(ctx, urls[i]+"?name="+name, opts...)
+		u := urls[i] + "?name=" + name
+		if c.resume != nil {
+			u = c.resume.URL(u)
+		}
+		return ws.Dial(ctx, u, opts...)
 	}
 	rc, err := reconnect.New(urls[first],
 		reconnect.WithDialFunc(dial),
@@ -256,7 +268,15 @@ func newClient(t *testing.T, ctx context.Context, name string, urls []string, fi
 	return c
 }
 
-func (c *client) record(line string) {
+// record counts a message by its text, without its ID: a line replayed
+// twice counts twice, which is what the restart tests measure.
+func (c *client) record(msg string) {
+	line := msg
+	if c.resume != nil {
+		line, _ = c.resume.See(msg)
+	} else {
+		_, line = chatroom.SplitID(msg)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lines = append(c.lines, line)

@@ -104,7 +104,7 @@ func loadRun(t *testing.T, nNodes, total int) {
 				var mine []time.Duration
 				full := false
 				for m := range c.Incoming() {
-					line := string(m.Data)
+					_, line := chatroom.SplitID(string(m.Data))
 					if names, ok := chatroom.ParseMembers(line); ok {
 						if now := len(names) == total; now != full {
 							full = now

@@ -15,7 +15,9 @@
 // WebSockets with 1001 (going away) — their clients reconnect, with
 // jitter, to another node or to this one once it is back — removes its
 // presence from Redis and exits. A rolling restart is that, one node at a
-// time.
+// time. Every line also goes to a Redis stream per room and carries its
+// ID: the page and examples/client reconnect with ?since= the last ID
+// they saw and are sent what they missed, once (see package redishub).
 package main
 
 import (
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	ttl := fs.Duration("presence-ttl", 15*time.Second, "how long a node's presence outlives it if it dies without draining")
 	quiet := fs.Bool("quiet", false, "no join and leave lines, only the member list (for large rooms)")
 	queue := fs.Int("queue", 64, "messages that may wait for a member before it is dropped with 1008")
+	streamLen := fs.Int("stream-len", 10000, "about how many lines each room's Redis stream keeps for clients resuming with ?since=")
+	replay := fs.Int("replay", 1000, "most lines sent to a resuming client; one that missed more is told so")
 	listEvery := fs.Duration("list-every", 250*time.Millisecond, "least time between two member lists sent to a room")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,7 +82,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		opt.MaxRetries = 1
 	}
 	rdb := redis.NewClient(opt)
-	hub := redishub.New(rdb, redishub.Options{Node: *node, History: *history, Queue: *queue, TTL: *ttl, ListEvery: *listEvery, Quiet: *quiet})
+	hub := redishub.New(rdb, redishub.Options{Node: *node, History: *history, Queue: *queue, TTL: *ttl, ListEvery: *listEvery, Quiet: *quiet, StreamLen: *streamLen, Replay: *replay})
 
 	err = chatroom.Serve(ctx, ln, hub, stdout)
 	cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -14,6 +14,11 @@
 // 1000 (normal closure) after the queued lines are written; SIGINT or
 // SIGTERM closes it with 1001 (going away). -max-attempts gives up after
 // that many failed attempts in a row.
+//
+// A chat line arrives as "@ID text" (see package chatroom): the client
+// prints the text, remembers the last ID and redials with ?since=ID, so
+// that the node it reconnects to sends the lines it missed, and it prints
+// a line whose ID it has seen already only once.
 package main
 
 import (
@@ -73,8 +78,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		urls = append(urls, u.String())
 	}
 
+	resume := new(chatroom.Resume)
 	c, err := reconnect.New(urls[0],
-		reconnect.WithDialFunc(chatroom.DialAny(urls...)),
+		reconnect.WithDialFunc(chatroom.DialAnyResume(resume, urls...)),
 		reconnect.WithDialOptions(ws.WithMaxMessageSize(1<<20), ws.WithHandshakeTimeout(*timeout)),
 		reconnect.WithOutgoingBuffer(*queue),
 		reconnect.WithMaxAttempts(*maxAttempts))
@@ -106,7 +112,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	for msg := range c.Incoming() {
 		if msg.Type == ws.TextMessage {
-			fmt.Fprintf(stdout, "%s\n", msg.Data)
+			if text, fresh := resume.See(string(msg.Data)); fresh {
+				fmt.Fprintf(stdout, "%s\n", text)
+			}
 		} else {
 			fmt.Fprintf(stdout, "binary message: %d bytes\n", len(msg.Data))
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,4 +162,59 @@ func TestClientFailsOver(t *testing.T) {
 	require.NoError(t, <-errc)
 	for range states {
 	}
+}
+
+// TestClientResumes: the client prints a chat line's text without its
+// ID, redials with ?since= the last ID it saw, and prints a line the new
+// server sends again (its replay overlapping what was seen) only once.
+func TestClientResumes(t *testing.T) {
+	sinces := make(chan string, 2)
+	first := true
+	var mu sync.Mutex
+	h := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+		sinces <- ws.RequestFromContext(ctx).URL.Query().Get("since")
+		mu.Lock()
+		lines := []string{"@1-1 ann: one", "@1-2 ann: two"}
+		if !first {
+			lines = []string{"@1-2 ann: two", "* notice", "@1-3 ann: three"}
+		}
+		wasFirst := first
+		first = false
+		mu.Unlock()
+		for _, l := range lines {
+			if c.Send(ctx, ws.Text(l)) != nil {
+				return
+			}
+		}
+		if wasFirst {
+			_ = c.Close(ctx, ws.StatusGoingAway, "restart")
+			return
+		}
+		for range c.Incoming() {
+		}
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Shutdown(context.Background())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{wsURL(srv)}, inR, outW, io.Discard)
+		outW.Close()
+		errc <- err
+	}()
+	out := bufio.NewScanner(outR)
+	for _, want := range []string{"ann: one", "ann: two", "* notice", "ann: three"} {
+		require.True(t, out.Scan())
+		require.Equal(t, want, out.Text())
+	}
+	require.Equal(t, "", <-sinces, "the first dial has no since")
+	require.Equal(t, "1-2", <-sinces, "the redial presents the last ID seen")
+	require.NoError(t, inW.Close())
+	require.False(t, out.Scan())
+	require.NoError(t, <-errc)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wsactor/ws"
 	"github.com/wsactor/ws/examples/chat/chatroom"
+	"github.com/wsactor/ws/reconnect"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -70,7 +71,7 @@ func join(t *testing.T, ctx context.Context, base, query string) *member {
 	go func() {
 		defer close(m.lines)
 		for msg := range c.Incoming() {
-			m.lines <- string(msg.Data)
+			m.lines <- string(msg.Data) // "@ID text" for a recorded line
 		}
 	}()
 	t.Cleanup(func() {
@@ -83,16 +84,25 @@ func join(t *testing.T, ctx context.Context, base, query string) *member {
 	return m
 }
 
-// until reads m's lines until one equals want and returns those before it.
+// until reads m's lines until one's text equals want and returns the
+// texts before it.
 func (m *member) until(t *testing.T, ctx context.Context, want string) []string {
+	t.Helper()
+	_, seen := m.untilID(t, ctx, want)
+	return seen
+}
+
+// untilID is until returning the ID of the line wanted too.
+func (m *member) untilID(t *testing.T, ctx context.Context, want string) (string, []string) {
 	t.Helper()
 	var seen []string
 	for {
 		select {
-		case l, ok := <-m.lines:
+		case raw, ok := <-m.lines:
 			require.True(t, ok, "connection ended before %q; saw %q", want, seen)
+			id, l := chatroom.SplitID(raw)
 			if l == want {
-				return seen
+				return id, seen
 			}
 			seen = append(seen, l)
 		case <-ctx.Done():
@@ -165,5 +175,118 @@ func TestDialAny(t *testing.T) {
 	}
 	for _, name := range []string{"A", "B", "C"} {
 		require.True(t, slices.Contains(got, name), "%s never dialled: %v", name, got)
+	}
+}
+
+// TestMemoryResume: a member that comes back with ?since= the ID of the
+// last line it saw gets the lines after it, once, and then the live
+// ones; one whose ID the room no longer keeps (here: from another epoch
+// of the process) is told it missed lines.
+func TestMemoryResume(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	hub := chatroom.NewMemory(10, 16)
+	h := chatroom.Handler(hub)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Shutdown(context.Background())
+
+	ann := join(t, ctx, srv.URL, "name=ann")
+	bob := join(t, ctx, srv.URL, "name=bob")
+	ann.until(t, ctx, `@members ["ann","bob"]`)
+	for _, s := range []string{"one", "two"} {
+		require.NoError(t, ann.conn.Send(ctx, ws.Text(s)))
+	}
+	two, _ := bob.untilID(t, ctx, "ann: two")
+	require.True(t, chatroom.ValidID(two), "%q", two)
+	require.NoError(t, bob.conn.Close(ctx, ws.StatusNormalClosure, ""))
+	ann.until(t, ctx, "* bob left")
+	require.NoError(t, ann.conn.Send(ctx, ws.Text("three")))
+	ann.until(t, ctx, "ann: three")
+
+	for _, tc := range []struct {
+		name, since string
+		want        []string // the recorded lines first received, in order
+	}{
+		{"kept", two, []string{"* bob left", "ann: three", "* bob joined"}},
+		{"gone", "1-1", []string{chatroom.MissedLine, "* ann joined", "* bob joined", "ann: one"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := join(t, ctx, srv.URL, "name=bob&since="+tc.since)
+			var got []string
+			for len(got) < len(tc.want) {
+				raw := <-b.lines
+				if _, list := chatroom.ParseMembers(raw); !list {
+					_, text := chatroom.SplitID(raw)
+					got = append(got, text)
+				}
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestCompareID(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"1-1", "1-1", 0},
+		{"1-2", "1-10", -1},
+		{"2-0", "1-99", 1},
+		{"1700000000000-0", "999-5", 1},
+		{"x", "1-1", -1},
+		{"1-1", "", 1},
+	} {
+		require.Equal(t, tc.want, chatroom.CompareID(tc.a, tc.b), "%q vs %q", tc.a, tc.b)
+	}
+}
+
+func ExampleResume() {
+	var r chatroom.Resume
+	for _, msg := range []string{"@5-1 ann: hi", "* bob joined", "@5-2 bob: hello", "@5-1 ann: hi"} {
+		text, fresh := r.See(msg)
+		fmt.Println(text, fresh)
+	}
+	fmt.Println(r.URL("ws://localhost:8080/ws?name=cat"))
+	// Output:
+	// ann: hi true
+	// * bob joined true
+	// bob: hello true
+	// ann: hi false
+	// ws://localhost:8080/ws?name=cat&since=5-2
+}
+
+func ExampleSplitID() {
+	fmt.Println(chatroom.SplitID("@1712345678901-0 ann: hi"))
+	fmt.Println(chatroom.SplitID(`@members ["ann"]`))
+	// Output:
+	// 1712345678901-0 ann: hi
+	//  @members ["ann"]
+}
+
+func ExampleCompareID() {
+	fmt.Println(chatroom.CompareID("1712345678901-2", "1712345678901-10"))
+	fmt.Println(chatroom.ValidID("1712345678901-2"), chatroom.ValidID("members"))
+	// Output:
+	// -1
+	// true false
+}
+
+// A Go client of a chat cluster that resumes where it left off: each
+// message goes through r.See, and every redial presents r's last ID.
+func ExampleDialAnyResume() {
+	r := new(chatroom.Resume)
+	c, err := reconnect.New("ws://localhost:8081/ws",
+		reconnect.WithDialFunc(chatroom.DialAnyResume(r, "ws://localhost:8081/ws?name=gopher", "ws://localhost:8082/ws?name=gopher")))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	go func() { _ = c.Run(ctx) }()
+	for msg := range c.Incoming() {
+		if text, fresh := r.See(string(msg.Data)); fresh {
+			fmt.Println(text)
+		}
 	}
 }

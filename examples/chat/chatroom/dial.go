@@ -17,7 +17,13 @@ import (
 // the others are there, and its clients spread over the remaining nodes
 // rather than all moving to the same next one — which, restart after
 // restart, would pile every client onto the last node restarted.
-func DialAny(urls ...string) reconnect.DialFunc {
+func DialAny(urls ...string) reconnect.DialFunc { return DialAnyResume(nil, urls...) }
+
+// DialAnyResume is DialAny adding r's ?since= to every URL it dials (r
+// may be nil: no resume), so that a client moved to another node receives
+// the lines it missed. The client passes each message it receives through
+// r.See.
+func DialAnyResume(r *Resume, urls ...string) reconnect.DialFunc {
 	var (
 		mu   sync.Mutex
 		last = -1
@@ -28,6 +34,9 @@ func DialAny(urls ...string) reconnect.DialFunc {
 			last = pickOther(len(urls), last)
 			url = urls[last]
 			mu.Unlock()
+		}
+		if r != nil {
+			url = r.URL(url)
 		}
 		return ws.Dial(ctx, url, opts...)
 	}

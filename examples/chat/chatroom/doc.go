@@ -24,9 +24,16 @@
 //
 // Every message a client receives is a text message:
 //
-//	name: text         a member's line
-//	* notice           joins, leaves, drops, relay outages
+//	@ID name: text     a member's line
+//	@ID * notice       joins, leaves, drops: recorded like a line
+//	* notice           relay outages, MissedLine: true only now, no ID
 //	@members ["a","b"] the room's member list (JSON), sent on every change
 //
-// A client sends plain text lines; the hub prefixes its name.
+// A client sends plain text lines; the hub prefixes its name. An ID is
+// "MS-SEQ" (CompareID orders them): a Redis stream entry ID in the
+// cluster, the process's start time and a counter in Memory. A client
+// that reconnects with ?since=ID (Resume and DialAnyResume do it for Go
+// clients, the page by itself) gets the lines after ID and then the
+// live ones, none twice, or MissedLine first if the room no longer keeps
+// ID.
 package chatroom

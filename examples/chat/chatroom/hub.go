@@ -14,9 +14,12 @@ import (
 type Hub interface {
 	// Join adds conn to room as name (a guest name if it is empty after
 	// cleaning) and returns its member, whose queue already holds the
-	// room's recent history. The caller runs Member.Run and calls Leave
-	// when the connection ends.
-	Join(ctx context.Context, room, name string, conn *ws.Conn) (*Member, error)
+	// room's recent history — or, if since is the ID of a line the
+	// client saw, the lines after it, and then the live lines without
+	// a gap or a repeat; if the room no longer keeps since, MissedLine
+	// comes first. The caller runs Member.Run and calls Leave when the
+	// connection ends.
+	Join(ctx context.Context, room, name, since string, conn *ws.Conn) (*Member, error)
 	// Leave removes m from its room; a member already dropped is not
 	// announced twice.
 	Leave(m *Member)

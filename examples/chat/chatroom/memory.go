@@ -3,8 +3,10 @@ package chatroom
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wsactor/ws"
 )
@@ -16,16 +18,22 @@ type Memory struct {
 	mu     sync.Mutex // orders joins, leaves and lines, so every member sees one sequence
 	local  *Local
 	guests int
+	epoch  string // start time in ms: the first half of every line ID
+	seq    uint64 // the second half, counting the lines of every room
 }
 
 // NewMemory returns an in-memory hub that keeps history lines per room
 // for newcomers and queues up to queue messages per member.
 func NewMemory(history, queue int) *Memory {
-	return &Memory{local: NewLocal(history, queue)}
+	return &Memory{local: NewLocal(history, queue), epoch: strconv.FormatInt(time.Now().UnixMilli(), 10)}
 }
 
-// Join implements Hub.
-func (h *Memory) Join(_ context.Context, room, name string, conn *ws.Conn) (*Member, error) {
+// Join implements Hub. A member resuming from since gets the history
+// after it; if the history no longer holds since (it is older than the
+// history's length, or from before a restart of this process, whose
+// IDs start from a new epoch) it is told MissedLine and gets the whole
+// history.
+func (h *Memory) Join(_ context.Context, room, name, since string, conn *ws.Conn) (*Member, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	name = CleanName(name)
@@ -33,7 +41,18 @@ func (h *Memory) Join(_ context.Context, room, name string, conn *ws.Conn) (*Mem
 		h.guests++
 		name = fmt.Sprintf("guest-%d", h.guests)
 	}
-	m := h.local.Add(room, name, conn)
+	var m *Member
+	if since == "" {
+		m = h.local.Add(room, name, conn)
+	} else {
+		// h.mu keeps every line out until Resume: nothing waits.
+		m = h.local.AddPaused(room, name, conn)
+		replay, ok := h.local.HistorySince(room, since)
+		if !ok {
+			replay = append([]Line{{Text: MissedLine}}, replay...)
+		}
+		h.local.Resume(m, since, replay)
+	}
 	h.deliver(room, "* "+name+" joined")
 	h.presence(room)
 	return m, nil
@@ -69,7 +88,8 @@ func (h *Memory) Members(_ context.Context, room string) ([]string, error) {
 func (h *Memory) deliver(room, line string) bool {
 	some := false
 	for line != "" {
-		dropped := h.local.Deliver(room, line)
+		h.seq++
+		dropped := h.local.Deliver(room, Line{ID: h.epoch + "-" + strconv.FormatUint(h.seq, 10), Text: line})
 		line = ""
 		if len(dropped) > 0 {
 			some = true

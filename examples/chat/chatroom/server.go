@@ -38,7 +38,8 @@ func Options() []ws.AcceptOption {
 }
 
 // Handler returns the WebSocket endpoint of h: each connection joins the
-// room of its ?room= (DefaultRoom if absent) as its ?name=, and every
+// room of its ?room= (DefaultRoom if absent) as its ?name=, resuming
+// after the line of ID ?since= if given (see Hub.Join), and every
 // text line it sends is published as "name: line". A line the hub cannot
 // publish is told back to its sender, never dropped silently.
 func Handler(h Hub) *ws.Server {
@@ -47,7 +48,11 @@ func Handler(h Hub) *ws.Server {
 
 func serve(ctx context.Context, h Hub, c *ws.Conn) {
 	q := ws.RequestFromContext(ctx).URL.Query()
-	m, err := h.Join(ctx, CleanRoom(q.Get("room")), q.Get("name"), c)
+	since := q.Get("since")
+	if !ValidID(since) {
+		since = "" // not an ID this hub gave: a plain join
+	}
+	m, err := h.Join(ctx, CleanRoom(q.Get("room")), q.Get("name"), since, c)
 	if err != nil {
 		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		_ = c.Close(cctx, ws.StatusTryAgainLater, "room unavailable")

@@ -7,7 +7,8 @@
 //
 // Keys, with the default prefix "chat:" and room R, node N:
 //
-//	chat:room:R            pub/sub channel: "L"+line (a line), "P" (presence changed)
+//	chat:room:R            pub/sub channel: "L"+ID+" "+line (a line), "P" (presence changed)
+//	chat:room:R:log        stream of R's lines (field "l"), trimmed to about StreamLen
 //	chat:room:R:nodes      set of the nodes with members in R
 //	chat:room:R:node:N     hash member-id → name of N's members in R; expires after TTL
 //	chat:nodes             pub/sub channel every node subscribes to, so that
@@ -17,9 +18,26 @@
 // Guarantees, and their limits: a line is delivered at most once to each
 // member connected when it passes through Redis, in the order its sender
 // sent it (each member's lines are published one after the other).
-// Redis pub/sub keeps nothing: a member that is reconnecting, or a node
-// whose subscription is being re-established, misses the lines published
-// meanwhile. While Redis is unreachable a node tells its members once
+//
+// Every line is also appended to its room's stream, and its stream ID
+// goes with it to the clients ("@ID name: text"). A client that comes
+// back with ?since=ID — after its node drained, or a dropped connection —
+// gets the stream's lines after ID, then the live ones, with nothing lost
+// or repeated in between (Join). Fan-out stays on pub/sub and the stream
+// serves only that recovery: one subscription per node carries every
+// room, where XREAD BLOCK would take one blocked connection per room per
+// node, and live delivery keeps working the way it did while the stream
+// is read only on a resume. The price is that pub/sub and stream must
+// agree on order: one Lua script does XADD and PUBLISH, and Redis runs a
+// script atomically, so the order of the live feed is the order of the
+// IDs. A client away for longer than the stream reaches back (StreamLen
+// lines), or longer than Replay lines, is told so (chatroom.MissedLine)
+// and gets the latest lines; so is one whose Redis restarted without
+// persistence, which loses the streams.
+//
+// A node whose subscription broke catches up the same way: once a room's
+// channel is subscribed again, it reads the room's stream after the last
+// line it delivered. While Redis is unreachable a node tells its members once
 // ("* relay unavailable ...") and tells a sender that its line was not
 // delivered, instead of dropping it silently; when the subscription is
 // back it says "* relay restored" and rewrites its presence, which a
@@ -76,6 +94,14 @@ type Options struct {
 	// burst of n joins would otherwise cost n² names written; with it,
 	// a burst costs one list per ListEvery. Default 250 ms.
 	ListEvery time.Duration
+	// StreamLen is about how many lines each room's stream keeps for
+	// resuming clients (XADD MAXLEN ~: Redis trims whole nodes of the
+	// stream, so it keeps at least this many). Default 10,000.
+	StreamLen int
+	// Replay is the most lines a resuming client is sent; one that
+	// missed more is told it missed lines and gets the last Replay.
+	// Default 1,000.
+	Replay int
 	// Quiet leaves out the "* NAME joined" and "* NAME left" lines; the
 	// member list still changes. For large rooms: n members arriving
 	// would otherwise be n² lines written, a burst that fills the queues
@@ -129,6 +155,12 @@ func New(rdb *redis.Client, opt Options) *Hub {
 	if opt.Prefix == "" {
 		opt.Prefix = "chat:"
 	}
+	if opt.StreamLen <= 0 {
+		opt.StreamLen = 10000
+	}
+	if opt.Replay <= 0 {
+		opt.Replay = 1000
+	}
 	if opt.ListEvery <= 0 {
 		opt.ListEvery = 250 * time.Millisecond
 	}
@@ -164,6 +196,7 @@ func (h *Hub) Up() bool {
 
 func (h *Hub) channel(room string) string  { return h.opt.Prefix + "room:" + room }
 func (h *Hub) nodesKey(room string) string { return h.opt.Prefix + "room:" + room + ":nodes" }
+func (h *Hub) logKey(room string) string   { return h.opt.Prefix + "room:" + room + ":log" }
 func (h *Hub) nodeKey(room, node string) string {
 	return h.opt.Prefix + "room:" + room + ":node:" + node
 }
@@ -173,20 +206,35 @@ func (h *Hub) opCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(h.ctx, 2*time.Second)
 }
 
-// Join implements chatroom.Hub.
-func (h *Hub) Join(ctx context.Context, room, name string, conn *ws.Conn) (*chatroom.Member, error) {
+// Join implements chatroom.Hub. A member resuming from since is added
+// paused once this node is subscribed to room, so that the lines arriving
+// from then on wait; the stream is read after since (XRANGE, which sees
+// every line published before it, XADD and PUBLISH being one script);
+// then the member gets the replay and the waiting lines newer than the
+// last replayed (chatroom.Local.Resume). A line published while the
+// stream was read is in the replay and in the live feed, and is sent
+// once.
+func (h *Hub) Join(ctx context.Context, room, name, since string, conn *ws.Conn) (*chatroom.Member, error) {
 	name = chatroom.CleanName(name)
 	if name == "" {
 		name = h.guestName(ctx)
 	}
 	h.subscribe(ctx, room)
-	m := h.local.Add(room, name, conn)
+	var m *chatroom.Member
+	if since == "" {
+		m = h.local.Add(room, name, conn)
+	} else {
+		m = h.local.AddPaused(room, name, conn)
+	}
 	h.mu.Lock()
 	if !h.up {
 		h.toldDown = true
 		m.Tell(UnavailableLine)
 	}
 	h.mu.Unlock()
+	if since != "" {
+		h.local.Resume(m, since, h.replay(ctx, room, since))
+	}
 
 	octx, cancel := h.opCtx()
 	defer cancel()
@@ -208,6 +256,45 @@ func (h *Hub) Join(ctx context.Context, room, name string, conn *ws.Conn) (*chat
 	}
 	h.presenceChanged(octx, room)
 	return m, nil
+}
+
+// replay returns the lines of room's stream after since, at most Replay
+// of them, with chatroom.MissedLine first when the stream no longer holds
+// since (trimmed, or lost in a Redis restart) or holds more than Replay
+// lines after it.
+func (h *Hub) replay(ctx context.Context, room, since string) []chatroom.Line {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	missed := []chatroom.Line{{Text: chatroom.MissedLine}}
+	// since itself, the Replay lines after it, and one more to tell
+	// whether there are more.
+	xs, err := h.rdb.XRangeN(ctx, h.logKey(room), since, "+", int64(h.opt.Replay)+2).Result()
+	if err != nil {
+		h.down(err)
+		return missed
+	}
+	ok := len(xs) > 0 && xs[0].ID == since
+	if ok {
+		xs = xs[1:]
+	}
+	if len(xs) > h.opt.Replay {
+		ok = false
+		if xs, err = h.rdb.XRevRangeN(ctx, h.logKey(room), "+", "-", int64(h.opt.Replay)).Result(); err != nil {
+			h.down(err)
+			return missed
+		}
+		slices.Reverse(xs)
+	}
+	lines := make([]chatroom.Line, 0, len(xs)+1)
+	if !ok {
+		lines = append(lines, missed...)
+	}
+	for _, x := range xs {
+		if text, isStr := x.Values["l"].(string); isStr {
+			lines = append(lines, chatroom.Line{ID: x.ID, Text: text})
+		}
+	}
+	return lines
 }
 
 func (h *Hub) guestName(ctx context.Context) string {
@@ -285,10 +372,21 @@ func (h *Hub) forget(ctx context.Context, room string, ms ...*chatroom.Member) {
 	}
 }
 
+// publishScript appends a line to its room's stream and publishes it with
+// its ID, atomically: the live feed then carries the lines in ID order,
+// which resuming relies on (a client's last ID covers every line before
+// it). KEYS[1] is the stream; ARGV: the stream's length, the line, the
+// channel.
+var publishScript = redis.NewScript(`
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'l', ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'L' .. id .. ' ' .. ARGV[2])
+return id
+`)
+
 // Publish implements chatroom.Hub. Its error wraps ErrUnavailable when
 // Redis could not take the line.
 func (h *Hub) Publish(ctx context.Context, room, line string) error {
-	if err := h.rdb.Publish(ctx, h.channel(room), "L"+line).Err(); err != nil {
+	if err := publishScript.Run(ctx, h.rdb, []string{h.logKey(room)}, h.opt.StreamLen, line, h.channel(room)).Err(); err != nil {
 		h.down(err)
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
@@ -338,15 +436,24 @@ func (h *Hub) Members(ctx context.Context, room string) ([]string, error) {
 
 // receive reads the subscription until Close. go-redis redials and
 // resubscribes every channel on the Receive after a failure; the
-// confirmation of a subscription is what marks Redis as back.
+// confirmation of a subscription is what marks Redis as back. It keeps
+// the ID of the last line delivered per room: once a room's channel is
+// subscribed again after a failure, the lines published meanwhile are
+// read from the room's stream and delivered (catchUp), and a live line
+// with an ID not above the last is not delivered twice.
 func (h *Hub) receive() {
 	defer h.wg.Done()
 	delay := 50 * time.Millisecond
+	last := make(map[string]string) // room → ID of the last line delivered
+	stale := make(map[string]bool)  // rooms to catch up once resubscribed
 	for {
 		msg, err := h.ps.Receive(h.ctx)
 		if err != nil {
 			if h.ctx.Err() != nil {
 				return
+			}
+			for room := range last {
+				stale[room] = true
 			}
 			h.down(err)
 			// Redial after a jittered pause, growing to 1 s: a Redis
@@ -366,6 +473,10 @@ func (h *Hub) receive() {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
 				h.subscribed(m.Channel)
+				if room, ok := strings.CutPrefix(m.Channel, h.opt.Prefix+"room:"); ok && stale[room] {
+					delete(stale, room)
+					h.catchUp(room, last)
+				}
 			}
 		case *redis.Message:
 			room, ok := strings.CutPrefix(m.Channel, h.opt.Prefix+"room:")
@@ -374,10 +485,35 @@ func (h *Hub) receive() {
 			}
 			switch m.Payload[0] {
 			case 'L':
-				h.dropped(room, h.local.Deliver(room, m.Payload[1:]))
+				id, text, ok := strings.Cut(m.Payload[1:], " ")
+				if !ok || (last[room] != "" && chatroom.CompareID(id, last[room]) <= 0) {
+					continue // delivered already, by catchUp
+				}
+				last[room] = id
+				h.dropped(room, h.local.Deliver(room, chatroom.Line{ID: id, Text: text}))
 			case 'P':
 				kick(h.kickList)
 			}
+		}
+	}
+}
+
+// catchUp delivers the lines of room's stream after last[room], at most
+// Replay of them, and records the last delivered. The members were told
+// the relay was unavailable when the subscription broke, so a gap the
+// stream cannot fill (a Redis restart lost it) has been said already.
+func (h *Hub) catchUp(room string, last map[string]string) {
+	ctx, cancel := context.WithTimeout(h.ctx, 2*time.Second)
+	defer cancel()
+	xs, err := h.rdb.XRangeN(ctx, h.logKey(room), "("+last[room], "+", int64(h.opt.Replay)).Result()
+	if err != nil {
+		h.down(err)
+		return
+	}
+	for _, x := range xs {
+		if text, ok := x.Values["l"].(string); ok {
+			last[room] = x.ID
+			h.dropped(room, h.local.Deliver(room, chatroom.Line{ID: x.ID, Text: text}))
 		}
 	}
 }
