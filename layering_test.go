@@ -10,7 +10,7 @@ import (
 )
 
 // TestLayering enforces that each layer imports only the ones below it:
-// frame ← handshake ← actor ← ws ← reconnect. It reads the import lists
+// frame ← handshake ← actor ← ws ← reconnect ← session. It reads the import lists
 // of every library package (tests included, since a test importing a higher
 // layer would hide a cycle the library itself does not have).
 func TestLayering(t *testing.T) {
@@ -22,6 +22,7 @@ func TestLayering(t *testing.T) {
 		mod + "/actor":         2,
 		mod:                    3,
 		mod + "/reconnect":     4,
+		mod + "/session":       5,
 	}
 	for pkg, r := range rank {
 		dir := "." + strings.TrimPrefix(pkg, mod)
