@@ -181,18 +181,7 @@ func TestAutobahnClientCompression(t *testing.T) {
 					return
 				}
 				for i, n := range []int{16, 256, 4096, 65536, 131072} {
-					op := frame.OpBinary
-					if i%2 == 1 {
-						op = frame.OpText
-					}
-					var m []byte
-					for len(m) < n {
-						m = append(m, data...)
-					}
-					m = m[:n]
-					for !frame.ValidUTF8(m) {
-						m = m[:len(m)-1]
-					}
+					op, m := compressionCase(data, i, n)
 					for _, fragSize := range []int{0, 256} {
 						writeCompressedAs(t, conn, op, m, fragSize, false)
 						gotOp, got := readCompressedAs(t, br, true)

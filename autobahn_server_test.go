@@ -661,18 +661,7 @@ func TestAutobahnServerCompression(t *testing.T) {
 			// Autobahn's client, with client_no_context_takeover
 			// accepted, compresses each message on its own.
 			for i, n := range []int{16, 64, 256, 1024, 4096, 8192, 16384, 65536, 131072} {
-				op := frame.OpBinary
-				if i%2 == 1 {
-					op = frame.OpText
-				}
-				var m []byte
-				for len(m) < n {
-					m = append(m, data...)
-				}
-				m = m[:n]
-				for !frame.ValidUTF8(m) { // do not cut a code point
-					m = m[:len(m)-1]
-				}
+				op, m := compressionCase(data, i, n)
 				for _, fragSize := range []int{0, 256} {
 					writeCompressed(t, conn, op, m, fragSize)
 					gotOp, got, compressed := readCompressedRsv(t, br, false)
@@ -791,4 +780,23 @@ func TestAutobahnServerManyMessages(t *testing.T) {
 			<-sc.Done()
 		})
 	}
+}
+
+// compressionCase is the i-th message of a compression case (Autobahn
+// 12.x/13.x): n bytes of data, repeated as needed, binary and text in
+// turn, and cut before a split code point so that text stays UTF-8.
+func compressionCase(data []byte, i, n int) (frame.Opcode, []byte) {
+	op := frame.OpBinary
+	if i%2 == 1 {
+		op = frame.OpText
+	}
+	var m []byte
+	for len(m) < n {
+		m = append(m, data...)
+	}
+	m = m[:n]
+	for !frame.ValidUTF8(m) {
+		m = m[:len(m)-1]
+	}
+	return op, m
 }

@@ -47,6 +47,27 @@ func (c h2RawConn) Write(p []byte) (int, error) {
 // offers and compressed echoes. Expectations are those of
 // TestAutobahnServer and TestAutobahnClient; "the server closes TCP first"
 // becomes "the server ends the stream first" (END_STREAM).
+// startH2Echo serves an echo ws.Handler with opts over HTTP/2 with TLS and
+// returns it, its address, a frame-level client connected to it, and the
+// channel of the server's connections, one per WebSocket opened.
+func startH2Echo(t *testing.T, ctx context.Context, opts ...ws.AcceptOption) (*ws.Server, string, *h2test.Client, <-chan *ws.Conn) {
+	t.Helper()
+	conns := make(chan *ws.Conn, 1)
+	wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
+		conns <- c
+		for m := range c.Incoming() {
+			if c.Send(ctx, m) != nil {
+				return
+			}
+		}
+	}, opts...)
+	addr := startH2(t, wsSrv).Listener.Addr().String()
+	hc, err := h2test.Dial(ctx, addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { hc.Close() })
+	return wsSrv, addr, hc, conns
+}
+
 func TestAutobahnHTTP2(t *testing.T) {
 	if !h2test.ReexecWithXConnect(t) {
 		return
@@ -55,20 +76,7 @@ func TestAutobahnHTTP2(t *testing.T) {
 	defer cancel()
 
 	t.Run("server", func(t *testing.T) {
-		conns := make(chan *ws.Conn, 1)
-		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
-			conns <- c
-			for m := range c.Incoming() {
-				if c.Send(ctx, m) != nil {
-					return
-				}
-			}
-		}, ws.WithAnyOrigin())
-		srv := startH2(t, wsSrv)
-		addr := srv.Listener.Addr().String()
-		hc, err := h2test.Dial(ctx, addr)
-		require.NoError(t, err)
-		t.Cleanup(func() { hc.Close() })
+		wsSrv, addr, hc, conns := startH2Echo(t, ctx, ws.WithAnyOrigin())
 		for _, c := range abCases() {
 			t.Run(c.id, func(t *testing.T) {
 				st, err := hc.Connect(ctx, addr, "/", http.Header{"Sec-Websocket-Version": {"13"}})
@@ -91,20 +99,7 @@ func TestAutobahnHTTP2(t *testing.T) {
 	})
 
 	t.Run("server 9.x large messages", func(t *testing.T) {
-		conns := make(chan *ws.Conn, 1)
-		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
-			conns <- c
-			for m := range c.Incoming() {
-				if c.Send(ctx, m) != nil {
-					return
-				}
-			}
-		}, ws.WithAnyOrigin())
-		srv := startH2(t, wsSrv)
-		addr := srv.Listener.Addr().String()
-		hc, err := h2test.Dial(ctx, addr)
-		require.NoError(t, err)
-		t.Cleanup(func() { hc.Close() })
+		wsSrv, addr, hc, conns := startH2Echo(t, ctx, ws.WithAnyOrigin())
 		for _, c := range []struct {
 			id       string
 			op       frame.Opcode
@@ -170,20 +165,7 @@ func TestAutobahnHTTP2(t *testing.T) {
 	t.Run("server 12.x-13.x compression", func(t *testing.T) {
 		data, err := os.ReadFile("docs/design.md")
 		require.NoError(t, err)
-		conns := make(chan *ws.Conn, 1)
-		wsSrv := ws.Handler(func(ctx context.Context, c *ws.Conn) {
-			conns <- c
-			for m := range c.Incoming() {
-				if c.Send(ctx, m) != nil {
-					return
-				}
-			}
-		}, ws.WithAnyOrigin(), ws.WithCompression())
-		srv := startH2(t, wsSrv)
-		addr := srv.Listener.Addr().String()
-		hc, err := h2test.Dial(ctx, addr)
-		require.NoError(t, err)
-		t.Cleanup(func() { hc.Close() })
+		wsSrv, addr, hc, conns := startH2Echo(t, ctx, ws.WithAnyOrigin(), ws.WithCompression())
 		for _, o := range pmdOffers() {
 			t.Run(o.id, func(t *testing.T) {
 				st, err := hc.Connect(ctx, addr, "/", http.Header{
@@ -200,18 +182,7 @@ func TestAutobahnHTTP2(t *testing.T) {
 				require.Equal(t, "permessage-deflate", params[0].Name)
 				br := bufio.NewReader(st)
 				for i, n := range []int{16, 256, 4096, 16384, 131072} {
-					op := frame.OpBinary
-					if i%2 == 1 {
-						op = frame.OpText
-					}
-					var m []byte
-					for len(m) < n {
-						m = append(m, data...)
-					}
-					m = m[:n]
-					for !frame.ValidUTF8(m) {
-						m = m[:len(m)-1]
-					}
+					op, m := compressionCase(data, i, n)
 					for _, fragSize := range []int{0, 256} {
 						writeCompressedAs(t, h2RawConn{st}, op, m, fragSize, true)
 						gotOp, got, compressed := readCompressedRsv(t, br, false)
@@ -380,18 +351,7 @@ func TestAutobahnHTTP2ClientLargeAndCompressed(t *testing.T) {
 					return
 				}
 				for i, n := range []int{16, 4096, 131072} {
-					op := frame.OpBinary
-					if i%2 == 1 {
-						op = frame.OpText
-					}
-					var m []byte
-					for len(m) < n {
-						m = append(m, data...)
-					}
-					m = m[:n]
-					for !frame.ValidUTF8(m) {
-						m = m[:len(m)-1]
-					}
+					op, m := compressionCase(data, i, n)
 					for _, fragSize := range []int{0, 256} {
 						writeCompressedAs(t, acc.Conn, op, m, fragSize, false)
 						gotOp, got := readCompressedAs(t, acc.Reader, true)
